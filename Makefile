@@ -1,0 +1,51 @@
+# Every target creates .venv from the pinned requirements first, so a fresh clone needs nothing else.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: venv book test lint bench references exercises lock clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# Executes every lesson (no cache: an edit in rnnlib/ must show), fails on any cell error or warning.
+book: $(STAMP)
+	rm -rf _build/html _build/.doctrees
+	$(BIN)/jupyter-book build . --all -W --keep-going
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_cells.py
+
+# Rewrites the hidden-test reference values in solutions/ from rnnlib, then regenerates exercises/.
+references: $(STAMP)
+	$(BIN)/python scripts/make_references.py
+	$(MAKE) exercises
+
+exercises: $(STAMP)
+	$(BIN)/python scripts/make_exercises.py
+
+# Re-resolve the pinned tree from requirements.in (torch stays at the CPU wheel).
+lock:
+	rm -rf /tmp/rnnlib-lock && $(PYTHON) -m venv /tmp/rnnlib-lock
+	/tmp/rnnlib-lock/bin/pip install --quiet -r requirements.in
+	{ echo "# Full pinned environment (pip freeze of requirements.in). Regenerate: make lock"; \
+	  /tmp/rnnlib-lock/bin/pip freeze | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.txt
+
+clean:
+	rm -rf _build submitted autograded feedback gradebook.db

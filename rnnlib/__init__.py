@@ -1,0 +1,11 @@
+"""rnnlib: the course's numpy reference implementations of RNN, LSTM and GRU.
+
+Modules: ``rnn``, ``lstm``, ``gru`` (cell and sequence forward/backward, PyTorch layout, time-major),
+``gradcheck`` (centred differences), ``clip`` (gradient clipping), ``torch_bridge`` (to and from
+``torch.nn`` modules).
+"""
+
+from rnnlib import clip, gradcheck, gru, lstm, rnn, torch_bridge
+
+__all__ = ["clip", "gradcheck", "gru", "lstm", "rnn", "torch_bridge"]
+__version__ = "0.1.0"
