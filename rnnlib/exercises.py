@@ -22,26 +22,25 @@ class Exercise:
     mistakes: list = field(default_factory=list)  # (message, function of the same arguments)
     scalar: bool = False
     isolate: dict = field(default_factory=dict)  # notebook helpers replaced by correct ones while graded
-    shape_hints: list = field(default_factory=list)  # (predicate(got, expected, args), message)
+    shape_hints: list = field(default_factory=list)  # (predicate(got_shape, expected_shape), message)
 
-    def diagnose(self, got, args):
-        """The message of the first known mistake that reproduces ``got``, or None."""
+    def diagnose(self, run, cases):
+        """The message of the first known mistake that reproduces the student's answers on every case
+        (outputs, or the same exception), or None. ``run(case)`` returns the student's output or error."""
+        answers = [run(case) for case in cases]
         for message, wrong in self.mistakes:
-            try:
-                candidate = wrong(**args)
-            except Exception:  # a mistake that cannot run on these shapes cannot be the answer
-                continue
-            if _same(got, candidate):
+            if all(_reproduces(wrong, case, answer) for case, answer in zip(cases, answers)):
                 return message
         return None
 
-    def hint_for_shape(self, got_shape, expected_shape, args):
+    def hint_for_shape(self, got_shape, expected_shape):
         for applies, message in self.shape_hints:
-            if applies(got_shape, expected_shape, args):
+            if applies(got_shape, expected_shape):
                 return message
         return None
 
-    def hint_for_error(self, error, args):
+    @staticmethod
+    def hint_for_error(error):
         text = str(error)
         if isinstance(error, ValueError) and ("matmul" in text or "shapes" in text or "broadcast" in text):
             return ("a shape mismatch: in PyTorch's layout W_ih is (H, D) and W_hh is (H, H), "
@@ -49,8 +48,21 @@ class Exercise:
         return None
 
 
+def _reproduces(wrong, case, answer):
+    args = {k: v if isinstance(v, int) else np.array(v, dtype=np.float64) for k, v in case["args"].items()}
+    try:
+        candidate = wrong(**args)
+    except Exception as error:
+        return isinstance(answer, Exception) and type(answer) is type(error) and str(answer) == str(error)
+    return not isinstance(answer, Exception) and _same(answer, candidate)
+
+
 def _same(got, candidate):
-    got, candidate = np.asarray(got, dtype=np.float64), np.asarray(candidate, dtype=np.float64)
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    candidate = np.asarray(candidate, dtype=np.float64)
     return got.shape == candidate.shape and bool(np.all(np.abs(got - candidate) <= 1e-8 + 1e-6 * np.abs(candidate)))
 
 
@@ -128,17 +140,17 @@ EXERCISES = {
     "rnn_step": Exercise(
         reference=rnn_step,
         mistakes=_STEP_MISTAKES,
-        shape_hints=[(lambda got, exp, args: got == exp[::-1], "the output is transposed: h is (N, H)")],
+        shape_hints=[(lambda got, exp: got == exp[::-1], "the output is transposed: h is (N, H)")],
     ),
     "rnn_forward": Exercise(
         reference=rnn_forward,
         mistakes=_FORWARD_MISTAKES,
         isolate={"rnn_step": rnn_step},
         shape_hints=[
-            (lambda got, exp, args: got == exp[1:], "only the last state is returned; return all T states, (T, N, H)"),
-            (lambda got, exp, args: got == (exp[1], exp[0], exp[2]),
+            (lambda got, exp: got == exp[1:], "only the last state is returned; return all T states, (T, N, H)"),
+            (lambda got, exp: got == (exp[1], exp[0], exp[2]),
              "the output is batch-first (N, T, H); this course is time-major, (T, N, H)"),
-            (lambda got, exp, args: len(got) == 3 and got[0] == exp[0] + 1,
+            (lambda got, exp: len(got) == 3 and got[0] == exp[0] + 1,
              "h0 is included; hs[t] is the state after step t, so there are exactly T of them"),
         ],
     ),

@@ -30,23 +30,30 @@ def check(name, student_fn, cases):
     _require_untampered()
     if not callable(student_fn):
         _fail(name, f"expected a function named {name}, got {type(student_fn).__name__}")
-    for case in cases:
+
+    def run(case):
+        """The student's output on ``case``, or the exception it raised."""
         args = {k: _plain(v) for k, v in case["args"].items()}
-        with _reference_blocked(name, exercises.FORBIDDEN), _isolated(student_fn, exercise.isolate):
+        with _reference_blocked(exercises.FORBIDDEN), _isolated(student_fn, exercise.isolate):
             try:
-                got = student_fn(**{k: _copy(v) for k, v in args.items()})
+                return student_fn(**args)
             except NotImplementedError:
                 _fail(name, "not implemented yet (the function still raises NotImplementedError)")
             except _Blocked as blocked:
                 _fail(name, str(blocked))
             except Exception as error:
-                hint = exercise.hint_for_error(error, args)
-                _fail(name, f"on the case '{case['case']}' it raised {type(error).__name__}: "
-                            f"{_one_line(error)}" + (f" -> {hint}" if hint else ""))
-        if exercise.scalar:
-            _compare_scalar(name, case, got, exercise, args)
-        else:
-            _compare_array(name, case, got, exercise, args)
+                return error
+
+    for case in cases:
+        got = run(case)
+        if isinstance(got, Exception):
+            hint = exercise.diagnose(run, cases) or exercise.hint_for_error(got)
+            _fail(name, f"on the case '{case['case']}' it raised {type(got).__name__}: {_one_line(got)}"
+                        + (f" -> {hint}" if hint else ""))
+        problem, shape_hint = (_scalar_problem if exercise.scalar else _array_problem)(name, got, case, exercise)
+        if problem:
+            hint = exercise.diagnose(run, cases) or shape_hint
+            _fail(name, f"on the case '{case['case']}' {problem}" + (f" -> {hint}" if hint else ""))
 
 
 class _Blocked(Exception):
@@ -67,8 +74,6 @@ def _plain(value):
     return value if isinstance(value, int) else np.array(value, dtype=np.float64)
 
 
-def _copy(value):
-    return value.copy() if isinstance(value, np.ndarray) else value
 
 
 def _require_untampered():
@@ -116,35 +121,32 @@ def _shape_of(nested):
     return tuple(shape)
 
 
-def _compare_array(name, case, got, exercise, args):
+def _array_problem(name, got, case, exercise):
+    """``(problem, hint)``: what is wrong with an array answer (None if right) and a shape hint."""
     array = _as_float_array(name, got)
     expected_shape = _shape_of(case["expected"])
     if array.shape != expected_shape:
-        hint = exercise.hint_for_shape(array.shape, expected_shape, args)
-        _fail(name, f"on the case '{case['case']}' the output has shape {array.shape}, expected "
-                    f"{expected_shape}" + (f" -> {hint}" if hint else ""))
+        hint = exercise.hint_for_shape(array.shape, expected_shape)
+        return f"the output has shape {array.shape}, expected {expected_shape}", hint
     worst, where = _max_difference(array.tolist(), case["expected"])
     if where is None:
-        return
-    mistake = exercise.diagnose(array, args)
-    index = np.unravel_index(where, expected_shape) if expected_shape else ()
-    detail = mistake or f"largest difference {worst:.3g} at index {tuple(int(i) for i in index)}"
-    _fail(name, f"wrong values on the case '{case['case']}': {detail}")
+        return None, None
+    index = tuple(int(i) for i in np.unravel_index(where, expected_shape))
+    return f"the values are wrong (largest difference {worst:.3g}, at index {index})", None
 
 
-def _compare_scalar(name, case, got, exercise, args):
+def _scalar_problem(name, got, case, exercise):
     if isinstance(got, np.ndarray) and got.shape == ():
         got = got.item()
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
         _fail(name, f"expected a number, got {type(got).__name__}")
     if float(got) != float(case["expected"]):
-        mistake = exercise.diagnose(float(got), args)
-        _fail(name, f"wrong value on the case '{case['case']}': got {got}"
-                    + (f" -> {mistake}" if mistake else ""))
+        return f"the value is wrong (got {got})", None
+    return None, None
 
 
 @contextlib.contextmanager
-def _reference_blocked(name, forbidden):
+def _reference_blocked(forbidden):
     """While the student's code runs, rnnlib's own implementations raise instead of answering."""
     saved = []
     for module, attr in forbidden:

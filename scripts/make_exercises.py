@@ -1,15 +1,15 @@
 """Generate the student versions in exercises/ from the instructor notebooks in solutions/.
 
-Runs nbgrader's generate_assignment for every problem set, through its Python API in one process and
-with a throw-away gradebook, so no grading state is left in the course folder.
+Runs nbgrader's generate_assignment for every problem set through its Python API, with a throw-away
+gradebook, so no grading state is left in the course folder.
 """
 
-import os
 import pathlib
 import sys
 import tempfile
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from nbcourse import ROOT, load_config, make_api  # noqa: E402
 
 
 def problem_sets():
@@ -18,27 +18,16 @@ def problem_sets():
 
 def generate(release_root, assignments=None):
     """Write the student versions of ``assignments`` (default: all) under ``release_root``."""
-    # nbgrader runs its console scripts (alembic, for the gradebook) from PATH: use this environment's.
-    os.environ["PATH"] = f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
-
     with tempfile.TemporaryDirectory() as scratch:
-        config = Config()
-        config.CourseDirectory.root = str(ROOT)
-        config.CourseDirectory.source_directory = "solutions"
-        config.CourseDirectory.release_directory = str(release_root)
-        config.CourseDirectory.db_url = f"sqlite:///{scratch}/gradebook.db"
-        config.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__"]
-        config.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-        config.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-        config.Exchange.root = scratch
-        api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        api = make_api(load_config(**{
+            "CourseDirectory.release_directory": str(release_root),
+            "CourseDirectory.db_url": f"sqlite:///{scratch}/gradebook.db",
+            "Exchange.root": scratch,
+        }))
         for assignment in assignments or problem_sets():
             result = api.generate_assignment(assignment, force=True, create=True)
             if not result["success"]:
-                raise RuntimeError(f"generate_assignment {assignment} failed:\n{result['log']}\n{result.get('error', '')}")
+                raise RuntimeError(f"generate_assignment {assignment} failed:\n{result['log']}")
 
 
 def main():

@@ -1,7 +1,6 @@
 """A throw-away nbgrader course for the grading tests: the repository's solutions/ and exercises/ in a
 temporary folder, driven through nbgrader's Python API in this process (no 9-second CLI start-ups)."""
 
-import os
 import pathlib
 import re
 import shutil
@@ -10,24 +9,19 @@ import sys
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from nbcourse import load_config, make_api  # noqa: E402
+
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.MULTILINE)
 
 
 class Course:
     def __init__(self, root):
-        os.environ["PATH"] = f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        from nbgrader.apps import NbGraderAPI
-        from nbgrader.coursedir import CourseDirectory
-        from traitlets.config import Config
-
         self.root = pathlib.Path(root)
         for folder in ("solutions", "exercises"):
             shutil.copytree(ROOT / folder, self.root / folder)
-        config = Config()
-        exec(compile((ROOT / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec"),
-             {"get_config": lambda: config, "__file__": str(self.root / "nbgrader_config.py")})
-        self.config = config
-        self.api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        self.config = load_config(self.root)
+        self.api = make_api(self.config)
         self.generated = {}
 
     def release(self, assignment):
