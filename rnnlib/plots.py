@@ -1,0 +1,169 @@
+"""Small plotting helpers shared by the lessons.
+
+Every function draws on the matplotlib axes ``ax`` it is given (or on a new figure when ``ax`` is None)
+and returns those axes, so a lesson can combine several panels in one figure. matplotlib is imported
+only here, and only when a function is called, so ``import rnnlib`` does not need it.
+
+Array shapes follow the rest of rnnlib: time-major, ``hs (T, N, H)`` or one sequence ``(T, H)``.
+"""
+
+import numpy as np
+
+
+def _axes(ax, figsize):
+    """Return ``ax``, or the axes of a new figure of size ``figsize`` when ``ax`` is None."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _one_sequence(hs, sample):
+    """``hs (T, H)`` or ``hs (T, N, H)`` -> the ``(T, H)`` states of batch element ``sample``."""
+    hs = np.asarray(hs, dtype=np.float64)
+    if hs.ndim == 3:
+        return hs[:, sample, :]
+    if hs.ndim == 2:
+        return hs
+    raise ValueError(f"hs: expected shape (T, H) or (T, N, H), got {hs.shape}")
+
+
+def plot_hidden_states(hs, ax=None, title=None, sample=0, vmax=1.0, colorbar=True, start=1):
+    """Heat map of hidden states: one row per unit, one column per time step.
+
+    ``hs`` is ``(T, H)`` or ``(T, N, H)`` (then batch element ``sample`` is drawn). Colours run from
+    ``-vmax`` (blue) through 0 (white) to ``+vmax`` (red); with tanh units ``vmax=1`` is the full range.
+    Columns are labelled ``start, ..., start + T - 1`` (the lessons write the first state as ``h_1``).
+    Returns the axes.
+    """
+    states = _one_sequence(hs, sample)
+    T, H = states.shape
+    ax = _axes(ax, (6, 3))
+    image = ax.imshow(states.T, aspect="auto", origin="lower", cmap="RdBu_r", vmin=-vmax, vmax=vmax,
+                      interpolation="nearest", extent=(start - 0.5, start + T - 0.5, -0.5, H - 0.5))
+    ax.set_xlabel("time step $t$")
+    ax.set_ylabel("hidden unit")
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="$h_t$")
+    return ax
+
+
+def plot_state_norms(norms, ax=None, title=None, start=1):
+    """Line plot, log scale, of the norm of the state against time for several runs.
+
+    ``norms`` maps a label to an array of shape ``(T,)`` (for example ``np.linalg.norm(hs[:, 0], axis=1)``).
+    Exact zeros have no place on a log axis and are left out of the line. Time steps are numbered from
+    ``start``. Returns the axes.
+    """
+    ax = _axes(ax, (6, 3))
+    for label, values in norms.items():
+        values = np.asarray(values, dtype=np.float64)
+        values = np.where(values > 0, values, np.nan)
+        ax.semilogy(start + np.arange(len(values)), values, marker=".", label=label)
+    ax.set_xlabel("time step $t$")
+    ax.set_ylabel(r"$\|h_t\|$")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_state_traces(traces, labels, ax=None, title=None, max_lines=40, start=1):
+    """Trajectories of a one-unit state over time, coloured by a binary label.
+
+    ``traces`` is ``(T, N)`` (one column per sequence), ``labels`` is ``(N,)`` with values -1 or +1
+    (red for +1, blue for -1). At most ``max_lines`` sequences are drawn; time steps are numbered from
+    ``start``. Returns the axes.
+    """
+    traces = np.asarray(traces, dtype=np.float64)
+    labels = np.asarray(labels)
+    if traces.ndim != 2 or labels.shape != (traces.shape[1],):
+        raise ValueError(f"traces, labels: expected shapes (T, N) and (N,), got {traces.shape} and {labels.shape}")
+    ax = _axes(ax, (6, 3))
+    steps = start + np.arange(len(traces))
+    for n in range(min(max_lines, traces.shape[1])):
+        ax.plot(steps, traces[:, n], color="tab:red" if labels[n] > 0 else "tab:blue", alpha=0.5, lw=1)
+    ax.axhline(0.0, color="black", lw=0.8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("time step $t$")
+    ax.set_ylabel("$h_t$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_sensitivity(sensitivity, ax=None, title=None, floor=1e-16, start=1):
+    """How strongly the last output depends on the input at each time step, on a log scale.
+
+    ``sensitivity`` is ``(T,)``, for example the norm of the gradient of the final output with respect
+    to each ``x_t``. Exact zeros (the model cannot see that step at all) are drawn as grey crosses on the
+    bottom edge; non-zero values as a stem. Time steps are numbered from ``start``. Returns the axes.
+    """
+    sensitivity = np.abs(np.asarray(sensitivity, dtype=np.float64))
+    if sensitivity.ndim != 1:
+        raise ValueError(f"sensitivity: expected shape (T,), got {sensitivity.shape}")
+    ax = _axes(ax, (6, 2.5))
+    steps = start + np.arange(len(sensitivity))
+    seen = sensitivity > 0
+    ax.vlines(steps[seen], floor, sensitivity[seen], color="tab:blue", lw=2)
+    ax.plot(steps[seen], sensitivity[seen], "o", color="tab:blue", ms=3, label="depends on $x_t$")
+    ax.plot(steps[~seen], np.full((~seen).sum(), floor), "x", color="grey", ms=5, label="exactly 0: not seen")
+    ax.set_yscale("log")
+    ax.set_ylim(floor / 3, max(1.0, float(sensitivity.max()) * 3))
+    ax.set_xlim(start - 1, start + len(sensitivity))
+    ax.set_xlabel("input time step $t$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_unrolled(steps=4, ax=None):
+    """Diagram of a recurrent layer folded (left) and unrolled over ``steps`` time steps (right).
+
+    Every unrolled step uses the same ``W_ih``, ``W_hh`` and biases; the arrows are labelled to show it.
+    Returns the axes.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    ax = _axes(ax, (2.2 + 1.8 * steps, 2.8))
+
+    def box(x, y, text, colour):
+        ax.add_patch(FancyBboxPatch((x - 0.32, y - 0.22), 0.64, 0.44, boxstyle="round,pad=0.04",
+                                    facecolor=colour, edgecolor="black", lw=1))
+        ax.text(x, y, text, ha="center", va="center", fontsize=12)
+
+    def arrow(start, end, text=None, offset=(0.0, 0.0), **kw):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, lw=1.2, color="black", **kw))
+        if text:
+            mid = ((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1])
+            ax.text(*mid, text, ha="center", va="center", fontsize=9, color="tab:purple")
+
+    # Folded view: one cell whose output feeds back into itself after a delay of one step.
+    box(0.0, 0.0, "$x_t$", "#dceefb")
+    box(0.0, 1.2, "$h_t$", "#fde2c8")
+    arrow((0.0, 0.25), (0.0, 0.95), "$W_{ih}$", offset=(-0.32, 0.0))
+    arrow((0.3, 1.35), (0.3, 1.05), connectionstyle="arc3,rad=-2.2")
+    ax.text(0.85, 1.2, "$W_{hh}$", fontsize=9, color="tab:purple", va="center")
+    ax.text(1.5, 0.6, "=", fontsize=20, ha="center", va="center")
+
+    # Unrolled view: the same weights at every step.
+    x0, h0 = 3.8, 2.3
+    box(h0, 1.2, "$h_{0}$", "#eeeeee")
+    for k in range(steps):
+        x = x0 + 1.6 * k
+        box(x, 0.0, f"$x_{{{k + 1}}}$", "#dceefb")
+        box(x, 1.2, f"$h_{{{k + 1}}}$", "#fde2c8")
+        arrow((x, 0.25), (x, 0.95), "$W_{ih}$", offset=(-0.3, 0.0))
+        left = h0 if k == 0 else x - 1.6
+        arrow((left + 0.36, 1.2), (x - 0.36, 1.2), "$W_{hh}$", offset=(0.0, 0.2))
+    ax.text(x0 + 1.6 * (steps - 1) + 0.55, 1.2, r"$\cdots$", fontsize=14, va="center")
+    ax.set_xlim(-0.6, x0 + 1.6 * (steps - 1) + 0.9)
+    ax.set_ylim(-0.45, 1.85)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
