@@ -27,3 +27,19 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # A student cell that loops forever is stopped and graded as failed after this many seconds.
 c.Execute.timeout = 60
+
+# Autograde with an Execute step that grades and reports a submission that kills its kernel
+# instead of dropping it; the other steps are nbgrader's defaults, in their order.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from rnnlib.nbgrader_execute import CrashSafeExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [CrashSafeExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

@@ -21,11 +21,13 @@ def numerical_gradient(f, x, dout=None, eps=1e-6):
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         saved = x[idx]
-        x[idx] = saved + eps
-        up = loss()
-        x[idx] = saved - eps
-        down = loss()
-        x[idx] = saved
+        try:
+            x[idx] = saved + eps
+            up = loss()
+            x[idx] = saved - eps
+            down = loss()
+        finally:
+            x[idx] = saved
         grad[idx] = (up - down) / (2 * eps)
     return grad
 
