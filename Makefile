@@ -22,6 +22,7 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . --all -W --keep-going
+	$(BIN)/python scripts/check_book.py
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -31,3 +31,31 @@ def make_api(config):
     from nbgrader.coursedir import CourseDirectory
 
     return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+
+SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "_hidden_cases")
+
+
+def solution_fingerprints(assignment):
+    """Strings that occur in an instructor notebook but must never reach students: the solution
+    code lines, the model answers and the hidden tests' reference values."""
+    import re
+
+    import nbformat
+
+    prints = set(SOLUTION_MARKERS)
+    for path in (ROOT / "solutions" / assignment).glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution"):
+                body = cell.source.split("### BEGIN SOLUTION")[-1].split("### END SOLUTION")[0]
+                prints.update(line.strip() for line in body.splitlines()
+                              if len(line.strip()) > 12 and not line.strip().startswith("#"))
+            if "### BEGIN HIDDEN TESTS" in cell.source:
+                prints.update(re.findall(r"-?\d\.\d{12,}", cell.source.split("### BEGIN HIDDEN TESTS")[1]))
+    return prints
+
+
+def leaks(text, assignment):
+    """The solution fingerprints of ``assignment`` found in ``text`` (empty when nothing leaks)."""
+    return sorted(p for p in solution_fingerprints(assignment) if p in text)

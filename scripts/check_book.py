@@ -1,0 +1,31 @@
+"""After `jupyter-book build`: fail if any rendered page or copied source shows instructor material."""
+
+import html
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from make_exercises import problem_sets  # noqa: E402
+from nbcourse import ROOT, leaks  # noqa: E402
+
+
+def main():
+    site = ROOT / "_build" / "html"
+    pages = [p for p in site.rglob("*") if p.suffix in {".html", ".ipynb", ".md", ".txt", ".js"}]
+    if not pages:
+        print(f"no built book under {site}: run `make book`", file=sys.stderr)
+        return 1
+    problems = []
+    for page in pages:
+        text = html.unescape(page.read_text(errors="replace"))
+        for assignment in problem_sets():
+            problems += [f"{page.relative_to(ROOT)}: {found!r}" for found in leaks(text, assignment)]
+    if problems:
+        print("instructor material in the rendered book:\n  " + "\n  ".join(problems[:20]), file=sys.stderr)
+        return 1
+    print(f"checked {len(pages)} built files: no solution or hidden-test text")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
