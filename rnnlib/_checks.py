@@ -97,9 +97,21 @@ def count_params(gates, input_size, hidden_size, bias=True):
     return gates * hidden_size * (input_size + hidden_size) + (2 * gates * hidden_size if bias else 0)
 
 
-def sigmoid(a):
-    """Logistic function written through tanh: exact, and never overflows for large |a|."""
-    out = np.multiply(a, 0.5)
+def steps_matmul(xs, W):
+    """``xs (T, N, K) @ W (K, M)`` for all steps at once, as one 2-D product over the T*N rows.
+
+    Same numbers as ``xs @ W``, which numpy computes as T separate small products (slower).
+    """
+    T, N, K = xs.shape
+    return (xs.reshape(T * N, K) @ W).reshape(T, N, W.shape[1])
+
+
+def sigmoid(a, out=None):
+    """Logistic function written through tanh: exact, and never overflows for large |a|.
+
+    ``out``, as in numpy's ufuncs, receives the result (it may be ``a`` itself, to work in place).
+    """
+    out = np.multiply(a, 0.5, out=out)
     np.tanh(out, out=out)
     out += 1.0
     out *= 0.5

@@ -19,6 +19,7 @@ from rnnlib._checks import (
     check_weights,
     count_params,
     sigmoid,
+    steps_matmul,
     uniform_init,
 )
 
@@ -43,12 +44,11 @@ def _step_grads(dh, h_prev, saved):
     H = dh.shape[1]
     r, z = rz[:, :H], rz[:, H:]
     da_n = dh * (1.0 - z) * (1.0 - n * n)
-    da_in = np.empty_like(rz, shape=(dh.shape[0], 3 * H))
-    da_in[:, :H] = da_n * u_n * r * (1.0 - r)
-    da_in[:, H:2 * H] = dh * (h_prev - n) * z * (1.0 - z)
-    da_in[:, 2 * H:] = da_n
-    du = da_in.copy()
-    du[:, 2 * H:] *= r
+    # r and z: the derivative of the sigmoid times the gradient reaching each gate.
+    da_rz = rz * (1.0 - rz)
+    da_rz *= np.concatenate([da_n * u_n, dh * (h_prev - n)], axis=1)
+    da_in = np.concatenate([da_rz, da_n], axis=1)
+    du = np.concatenate([da_rz, da_n * r], axis=1)  # on the state side, n sees r * u_n
     return da_in, du, dh * z
 
 
@@ -77,7 +77,8 @@ def forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
     (W_ih, W_hh, b_ih, b_hh), D, H = check_weights("a GRU", GATES, W_ih, W_hh, b_ih, b_hh)
     xs, h0 = check_sequence(xs, {"h0": h0}, D, H)
     # The input term has no recurrence, so all T steps are projected in one product.
-    a_ins = xs @ W_ih.T + b_ih
+    a_ins = steps_matmul(xs, W_ih.T)
+    a_ins += b_ih
     hs = np.empty((len(xs), xs.shape[1], H), dtype=a_ins.dtype)
     saved = []
     h = h0
@@ -107,7 +108,7 @@ def backward(dhs, cache):
     h_prevs = np.concatenate([h0[None], hs[:-1]]).reshape(T * N, H)
     da_flat, du_flat = da_ins.reshape(T * N, 3 * H), dus.reshape(T * N, 3 * H)
     dW_ih = da_flat.T @ xs.reshape(T * N, -1)
-    return (da_ins @ W_ih, dh_next, dW_ih, du_flat.T @ h_prevs,
+    return (steps_matmul(da_ins, W_ih), dh_next, dW_ih, du_flat.T @ h_prevs,
             da_flat.sum(axis=0), du_flat.sum(axis=0))
 
 

@@ -8,7 +8,15 @@ The parameter names and shapes are those of ``torch.nn.RNN``'s state dict (``wei
 
 import numpy as np
 
-from rnnlib._checks import check_sequence, check_step, check_upstream, check_weights, count_params, uniform_init
+from rnnlib._checks import (
+    check_sequence,
+    check_step,
+    check_upstream,
+    check_weights,
+    count_params,
+    steps_matmul,
+    uniform_init,
+)
 
 GATES = 1
 
@@ -38,10 +46,12 @@ def forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
     (W_ih, W_hh, b_ih, b_hh), D, H = check_weights("an RNN", GATES, W_ih, W_hh, b_ih, b_hh)
     xs, h0 = check_sequence(xs, {"h0": h0}, D, H)
     # The input term has no recurrence, so all T steps are projected in one product.
-    hs = xs @ W_ih.T + (b_ih + b_hh)
+    hs = steps_matmul(xs, W_ih.T)
+    hs += b_ih + b_hh
     h = h0
     for t in range(len(xs)):
-        h = np.tanh(hs[t] + h @ W_hh.T, out=hs[t])
+        hs[t] += h @ W_hh.T
+        h = np.tanh(hs[t], out=hs[t])
     return hs, (xs, h0, W_ih, W_hh, hs)
 
 
@@ -56,15 +66,15 @@ def backward(dhs, cache):
     das = np.empty_like(hs)
     dh_next = np.zeros_like(h0)
     for t in reversed(range(len(hs))):
-        das[t] = (dhs[t] + dh_next) * (1.0 - hs[t] * hs[t])
-        dh_next = das[t] @ W_hh
+        da = np.multiply(dhs[t] + dh_next, 1.0 - hs[t] * hs[t], out=das[t])  # tanh' = 1 - tanh^2
+        dh_next = da @ W_hh
     # Parameter gradients sum over steps; with every step's da known they are single products.
     h_prevs = np.concatenate([h0[None], hs[:-1]])
     da_flat = das.reshape(-1, das.shape[-1])
     db = da_flat.sum(axis=0)
     dW_ih = da_flat.T @ xs.reshape(-1, xs.shape[-1])
     dW_hh = da_flat.T @ h_prevs.reshape(-1, h_prevs.shape[-1])
-    return das @ W_ih, dh_next, dW_ih, dW_hh, db, db.copy()
+    return steps_matmul(das, W_ih), dh_next, dW_ih, dW_hh, db, db.copy()
 
 
 def init_weights(input_size, hidden_size, rng, dtype=np.float64):
