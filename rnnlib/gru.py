@@ -47,8 +47,8 @@ def _step_grads(dh, h_prev, saved):
     # r and z: the derivative of the sigmoid times the gradient reaching each gate.
     da_rz = rz * (1.0 - rz)
     da_rz *= np.concatenate([da_n * u_n, dh * (h_prev - n)], axis=1)
-    da_in = np.concatenate([da_rz, da_n], axis=1)
-    du = np.concatenate([da_rz, da_n * r], axis=1)  # on the state side, n sees r * u_n
+    da_in = np.concatenate([da_rz, da_n], axis=1, dtype=rz.dtype)
+    du = np.concatenate([da_rz, da_n * r], axis=1, dtype=rz.dtype)  # on the state side, n sees r * u_n
     return da_in, du, dh * z
 
 
@@ -77,8 +77,7 @@ def forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
     (W_ih, W_hh, b_ih, b_hh), D, H = check_weights("a GRU", GATES, W_ih, W_hh, b_ih, b_hh)
     xs, h0 = check_sequence(xs, {"h0": h0}, D, H)
     # The input term has no recurrence, so all T steps are projected in one product.
-    a_ins = steps_matmul(xs, W_ih.T)
-    a_ins += b_ih
+    a_ins = steps_matmul(xs, W_ih.T) + b_ih
     hs = np.empty((len(xs), xs.shape[1], H), dtype=a_ins.dtype)
     saved = []
     h = h0

@@ -81,17 +81,15 @@ def forward(xs, h0, c0, W_ih, W_hh, b_ih, b_hh):
     xs, h0, c0 = check_sequence(xs, {"h0": h0, "c0": c0}, D, H)
     T, N = xs.shape[:2]
     # The input term has no recurrence, so all T steps are projected in one product.
-    acts = steps_matmul(xs, W_ih.T)
-    acts += b_ih + b_hh
+    acts = steps_matmul(xs, W_ih.T) + (b_ih + b_hh)
     hs, cs, tanh_cs = (np.empty((T, N, H), dtype=acts.dtype) for _ in range(3))
     h, c = h0, c0
     for t in range(T):
         acts[t] += h @ W_hh.T
         act = _gates(acts[t], H)
         i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
-        c = np.multiply(f, c, out=cs[t])  # c_t = f * c_{t-1} + i * g, written straight into cs[t]
-        c += i * g
-        h = np.multiply(o, np.tanh(c, out=tanh_cs[t]), out=hs[t])  # h_t = o * tanh(c_t)
+        c = cs[t] = f * c + i * g
+        h = hs[t] = o * np.tanh(c, out=tanh_cs[t])
     return hs, cs, (xs, h0, c0, W_ih, W_hh, acts, hs, cs, tanh_cs)
 
 

@@ -46,12 +46,10 @@ def forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
     (W_ih, W_hh, b_ih, b_hh), D, H = check_weights("an RNN", GATES, W_ih, W_hh, b_ih, b_hh)
     xs, h0 = check_sequence(xs, {"h0": h0}, D, H)
     # The input term has no recurrence, so all T steps are projected in one product.
-    hs = steps_matmul(xs, W_ih.T)
-    hs += b_ih + b_hh
+    hs = steps_matmul(xs, W_ih.T) + (b_ih + b_hh)
     h = h0
     for t in range(len(xs)):
-        hs[t] += h @ W_hh.T
-        h = np.tanh(hs[t], out=hs[t])
+        h = np.tanh(hs[t] + h @ W_hh.T, out=hs[t])
     return hs, (xs, h0, W_ih, W_hh, hs)
 
 
@@ -66,8 +64,8 @@ def backward(dhs, cache):
     das = np.empty_like(hs)
     dh_next = np.zeros_like(h0)
     for t in reversed(range(len(hs))):
-        da = np.multiply(dhs[t] + dh_next, 1.0 - hs[t] * hs[t], out=das[t])  # tanh' = 1 - tanh^2
-        dh_next = da @ W_hh
+        das[t] = (dhs[t] + dh_next) * (1.0 - hs[t] * hs[t])
+        dh_next = das[t] @ W_hh
     # Parameter gradients sum over steps; with every step's da known they are single products.
     h_prevs = np.concatenate([h0[None], hs[:-1]])
     da_flat = das.reshape(-1, das.shape[-1])
