@@ -30,10 +30,12 @@ c.Execute.timeout = 60
 
 # Autograde with an Execute step that grades and reports a submission that kills its kernel
 # instead of dropping it; the other steps are nbgrader's defaults, in their order.
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearHiddenTests,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     SaveAutoGrades,
@@ -43,3 +45,7 @@ from rnnlib.nbgrader_execute import CrashSafeExecute  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [CrashSafeExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
+# Feedback shows each failing test's one-line diagnosis but not the hidden tests' inputs and reference
+# outputs, so the same hidden tests can be used again next term.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

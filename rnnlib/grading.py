@@ -27,6 +27,7 @@ def check(name, student_fn, cases):
 
     exercises = importlib.reload(exercises)
     exercise = exercises.EXERCISES[name]
+    _show_failures_as_one_line()
     _require_untampered()
     if not callable(student_fn):
         _fail(name, f"expected a function named {name}, got {type(student_fn).__name__}")
@@ -60,8 +61,33 @@ class _Blocked(Exception):
     pass
 
 
+class CheckFailed(AssertionError):
+    """A failed check. In a notebook it shows as its one line, without a traceback: the traceback's
+    context lines would show the hidden test's inputs and expected outputs."""
+
+
 def _fail(name, message):
-    raise AssertionError(f"{name}: {message}") from None
+    raise CheckFailed(f"{name}: {message}") from None
+
+
+def _show_failures_as_one_line():
+    """In IPython, display a CheckFailed as ``CheckFailed: <message>`` and nothing else. The cell
+    still ends in an error, so nbgrader still scores it 0."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def handler(shell, etype, value, tb, tb_offset=None):
+        if type(value).__name__ == "CheckFailed":  # by name: each reload makes a new class
+            shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+        else:
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+    shell.set_custom_exc((AssertionError,), handler)
 
 
 def _one_line(error):

@@ -3,6 +3,7 @@ feedback, export. Each plausible wrong answer must lose exactly its own cell's p
 diagnosis in the feedback, and `nbgrader validate` must agree with autograde."""
 
 import csv
+import re
 
 import nbformat
 import pytest
@@ -83,7 +84,31 @@ def test_each_wrong_answer_loses_exactly_its_cell_with_a_diagnosis(course, stude
     assert failing_tests(scores) == {cell}
     assert scores[cell] == (0.0, TESTS[cell])
     assert course.validate(path) == {cell}, "nbgrader validate must agree with autograde"
-    assert diagnosis in course.feedback_html(PS, student)
+    feedback = course.feedback_html(PS, student)
+    assert diagnosis in feedback
+    assert hidden_test_leaks(feedback) == []
+
+
+def test_a_hidden_failure_shows_one_line_and_no_hidden_data(course):
+    answer = step("np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh) if len(x) == 1 "
+                  "else np.zeros((len(x), len(b_ih)))")  # right on the one-example sanity case only
+    course.submit(PS, "fits_the_sanity_case", {**SOLUTION, "rnn_step": answer, **WRITTEN})
+    scores = course.autograde(PS, "fits_the_sanity_case")
+    assert failing_tests(scores) == {"test_rnn_step"}
+    nb = course.autograded_notebook(PS, "fits_the_sanity_case", NOTEBOOK)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_rnn_step"]
+    (error,) = [o for o in cell.outputs if o.output_type == "error"]
+    assert len(error.traceback) == 1 and "\n" not in error.traceback[0]
+    assert error.traceback[0].startswith("CheckFailed: rnn_step: on the case 'input term only")
+    assert hidden_test_leaks(course.feedback_html(PS, "fits_the_sanity_case")) == []
+
+
+def hidden_test_leaks(text):
+    from nbcourse import SOLUTION_MARKERS, solution_fingerprints
+
+    hidden = {p for p in solution_fingerprints(PS) if re.fullmatch(r"-?\d\.\d+", p)} | set(SOLUTION_MARKERS)
+    assert len(hidden) > 20
+    return sorted(p for p in hidden if p in text)
 
 
 CHEATS = {
