@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnnlib import rnn
+from rnnlib._checks import sigmoid
 
 # Captured at import: the grader blocks the public names while student code runs.
 _rnn_cell_forward, _rnn_forward, _rnn_param_count = rnn.cell_forward, rnn.forward, rnn.param_count
@@ -66,10 +67,6 @@ def _same(got, candidate):
     return got.shape == candidate.shape and bool(np.all(np.abs(got - candidate) <= 1e-8 + 1e-6 * np.abs(candidate)))
 
 
-def _sigmoid(a):
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
 # ---- ps1_recurrence ----------------------------------------------------------------------------
 
 def rnn_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
@@ -105,7 +102,7 @@ _STEP_MISTAKES = [
     ("b_hh is missing: PyTorch's RNN has two bias vectors, add both", _step_variant(b_hh_on=False)),
     ("b_ih is missing: PyTorch's RNN has two bias vectors, add both", _step_variant(b_ih_on=False)),
     ("the tanh is missing: h is tanh of the pre-activation", _step_variant(activation=lambda a: a)),
-    ("sigmoid used where the RNN uses tanh", _step_variant(activation=_sigmoid)),
+    ("sigmoid used where the RNN uses tanh", _step_variant(activation=sigmoid)),
     ("ReLU used where this RNN uses tanh", _step_variant(activation=lambda a: np.maximum(a, 0.0))),
     ("the state term h_prev @ W_hh.T is missing", _step_variant(state_term=False)),
     ("the input term x @ W_ih.T is missing", _step_variant(input_term=False)),
