@@ -49,10 +49,14 @@ class Exercise:
         return None
 
 
+def case_args(case):
+    """A case's keyword arguments: nested lists become fresh float64 arrays, sizes stay Python ints."""
+    return {k: v if isinstance(v, int) else np.array(v, dtype=np.float64) for k, v in case["args"].items()}
+
+
 def _reproduces(wrong, case, answer):
-    args = {k: v if isinstance(v, int) else np.array(v, dtype=np.float64) for k, v in case["args"].items()}
     try:
-        candidate = wrong(**args)
+        candidate = wrong(**case_args(case))
     except Exception as error:
         return isinstance(answer, Exception) and type(answer) is type(error) and str(answer) == str(error)
     return not isinstance(answer, Exception) and _same(answer, candidate)

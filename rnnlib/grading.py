@@ -34,7 +34,7 @@ def check(name, student_fn, cases):
 
     def run(case):
         """The student's output on ``case``, or the exception it raised."""
-        args = {k: _plain(v) for k, v in case["args"].items()}
+        args = exercises.case_args(case)
         with _reference_blocked(exercises.FORBIDDEN), _isolated(student_fn, exercise.isolate):
             try:
                 return student_fn(**args)
@@ -93,11 +93,6 @@ def _show_failures_as_one_line():
 def _one_line(error):
     text = " ".join(str(error).split())
     return text[:200] + ("..." if len(text) > 200 else "")
-
-
-def _plain(value):
-    """Arrays arrive as nested lists and become float64 arrays; sizes stay Python ints."""
-    return value if isinstance(value, int) else np.array(value, dtype=np.float64)
 
 
 

@@ -12,7 +12,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from nbcourse import load_config, make_api  # noqa: E402
 
-SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.MULTILINE)
+SOLUTION_DELIMITER_LINES = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.MULTILINE)
 
 
 class Course:
@@ -89,7 +89,7 @@ def solution_sources(assignment, notebook):
     """{grade_id: source} of the solution code cells of an instructor notebook, markers removed."""
     nb = nbformat.read(ROOT / "solutions" / assignment / notebook, as_version=4)
     return {
-        cell.metadata.nbgrader["grade_id"]: SOLUTION_MARKERS.sub("", cell.source)
+        cell.metadata.nbgrader["grade_id"]: SOLUTION_DELIMITER_LINES.sub("", cell.source)
         for cell in nb.cells
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
     }

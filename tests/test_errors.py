@@ -49,6 +49,13 @@ def both_forwards(kind, a, **changes):
     yield lambda: sequence_forward(kind, args["xs"], args["h"], args["c"], args["weights"])
 
 
+def assert_both_reject(kind, a, expected):
+    """The cell and the sequence forward both raise ValueError with a message matching ``expected``."""
+    for forward in both_forwards(kind, a):
+        with pytest.raises(ValueError, match=expected):
+            forward()
+
+
 # Inputs and states.
 
 def test_input_with_wrong_D_is_rejected(kind, rng):
@@ -111,9 +118,7 @@ def test_weights_of_another_kind_are_rejected(kind, other, rng):
     G, G_other = GATES[kind], GATES[other]
     expected = says(f"W_hh: expected shape ({rows(kind)}, H) = ({G * H}, {H}) for {ARTICLE[kind]} with H={H}",
                     f"got ({G_other * H}, {H})")
-    for forward in both_forwards(kind, a):
-        with pytest.raises(ValueError, match=expected):
-            forward()
+    assert_both_reject(kind, a, expected)
 
 
 def test_W_hh_that_is_not_a_matrix_is_rejected(kind, rng):
@@ -121,9 +126,7 @@ def test_W_hh_that_is_not_a_matrix_is_rejected(kind, rng):
     a["weights"][1] = a["weights"][1].ravel()
     G = GATES[kind]
     expected = says(f"W_hh: expected a 2-D array of shape ({rows(kind)}, H), got shape ({G * H * H},)")
-    for forward in both_forwards(kind, a):
-        with pytest.raises(ValueError, match=expected):
-            forward()
+    assert_both_reject(kind, a, expected)
 
 
 def test_W_ih_with_wrong_rows_is_rejected(kind, rng):
@@ -132,9 +135,7 @@ def test_W_ih_with_wrong_rows_is_rejected(kind, rng):
     a["weights"][0] = rng.standard_normal((G * H + 1, D))
     expected = says(f"W_ih: expected shape ({rows(kind)}={G * H}, D) for {ARTICLE[kind]} with H={H}",
                     f"got ({G * H + 1}, {D})")
-    for forward in both_forwards(kind, a):
-        with pytest.raises(ValueError, match=expected):
-            forward()
+    assert_both_reject(kind, a, expected)
 
 
 @pytest.mark.parametrize("bias", ["b_ih", "b_hh"])
@@ -144,9 +145,7 @@ def test_bias_of_wrong_length_is_rejected(kind, bias, delta, rng):
     G = GATES[kind]
     a["weights"][2 if bias == "b_ih" else 3] = np.zeros(G * H + delta)
     expected = says(f"{bias}: expected shape ({rows(kind)}={G * H}), got ({G * H + delta},)")
-    for forward in both_forwards(kind, a):
-        with pytest.raises(ValueError, match=expected):
-            forward()
+    assert_both_reject(kind, a, expected)
 
 
 def test_D_is_read_from_W_ih(kind, rng):
