@@ -1,0 +1,57 @@
+"""Synthetic sequence tasks for the lessons: seeded generators of inputs and targets, time-major.
+
+Every generator takes the batch size ``n`` and a numpy ``Generator`` ``rng`` (nothing global), and
+returns arrays in rnnlib's layout: token ids ``(T, N)``, one-hot or real inputs ``(T, N, D)``.
+"""
+
+import numpy as np
+
+# Long-range agreement ("The cat, which ..., was happy"): the number of the subject decides the verb.
+AGREEMENT_SUBJECTS = (("cat", "cats"), ("dog", "dogs"))  # (singular, plural) pairs
+AGREEMENT_FILLERS = ("which", "the", "old", "neighbour", "fed", "every", "day", "in", "garden", "quietly")
+AGREEMENT_QUERY = "<verb>"
+AGREEMENT_VOCAB = (*(w for pair in AGREEMENT_SUBJECTS for w in pair), *AGREEMENT_FILLERS, AGREEMENT_QUERY)
+AGREEMENT_VERBS = ("was", "were")  # the class labels 0 (singular) and 1 (plural)
+
+
+def agreement(n, k, rng):
+    """Subject-verb agreement across ``k`` filler tokens.
+
+    Each sequence is ``[subject, filler_1, ..., filler_k, <verb>]`` (``T = k + 2`` tokens, ids into
+    ``AGREEMENT_VOCAB``): a subject drawn uniformly from the four nouns, ``k`` fillers drawn uniformly
+    with replacement, and the query token at which the verb's form must be predicted. Only the subject
+    decides the answer; the fillers carry no information about it.
+
+    Returns ``tokens (T, N)`` int64 and ``labels (N,)`` int64, 0 for singular ("was"), 1 for plural
+    ("were"). Chance accuracy is 1/2.
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n: expected a positive integer batch size, got {n!r}")
+    if not isinstance(k, (int, np.integer)) or k < 0:
+        raise ValueError(f"k: expected a non-negative integer number of fillers, got {k!r}")
+    n_subjects, first_filler = 2 * len(AGREEMENT_SUBJECTS), 2 * len(AGREEMENT_SUBJECTS)
+    subjects = rng.integers(n_subjects, size=n)
+    tokens = np.empty((k + 2, n), dtype=np.int64)
+    tokens[0] = subjects
+    tokens[1:k + 1] = first_filler + rng.integers(len(AGREEMENT_FILLERS), size=(k, n))
+    tokens[k + 1] = len(AGREEMENT_VOCAB) - 1
+    return tokens, subjects % 2  # the plural of each pair sits at an odd id
+
+
+def one_hot(tokens, size):
+    """``tokens (T, N)`` integer ids in ``[0, size)`` -> ``(T, N, size)`` float64 one-hot vectors."""
+    tokens = np.asarray(tokens)
+    if tokens.dtype.kind not in "iu":
+        raise TypeError(f"tokens: expected integer ids, got dtype {tokens.dtype}")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= size):
+        raise ValueError(f"tokens: expected ids in [0, {size}), got min {tokens.min()} and max {tokens.max()}")
+    return np.eye(size)[tokens]
+
+
+def agreement_sentence(tokens, label=None):
+    """One sequence of ``agreement`` as words, e.g. ``"cat which old ... <verb>"``; with ``label`` the
+    query is replaced by the right verb."""
+    words = [AGREEMENT_VOCAB[int(i)] for i in tokens]
+    if label is not None:
+        words[-1] = AGREEMENT_VERBS[int(label)]
+    return " ".join(words)
