@@ -55,3 +55,34 @@ def agreement_sentence(tokens, label=None):
     if label is not None:
         words[-1] = AGREEMENT_VERBS[int(label)]
     return " ".join(words)
+
+
+# Remember, then forget: hold the value seen at a "set" marker until a "reset" marker.
+HOLD_CHANNELS = ("value", "set", "reset")  # the three input features of hold_and_reset, in order
+
+
+def hold_and_reset(n, T, rng, p_set=0.1, p_reset=0.1):
+    """Hold the value seen at a *set* marker until a *reset* marker, then output 0.
+
+    Every step carries a value ``~ U(-1, 1)``; independently at each step, a set marker appears with
+    probability ``p_set``, else a reset marker with probability ``p_reset`` (never both at once). The
+    target at step t is the value of the most recent set marker (a later set overwrites it), or 0 before
+    any set and after a reset that came later than the last set. The input features are ``HOLD_CHANNELS``.
+
+    Returns ``xs (T, N, 3)`` float64 (value, set 0/1, reset 0/1) and ``ys (T, N, 1)`` float64.
+    """
+    for name, size in (("n", n), ("T", T)):
+        if not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"{name}: expected a positive integer, got {size!r}")
+    if not (0 <= p_set and 0 <= p_reset and p_set + p_reset <= 1):
+        raise ValueError("p_set, p_reset: expected probabilities with p_set + p_reset <= 1, "
+                         f"got {p_set!r} and {p_reset!r}")
+    values = rng.uniform(-1.0, 1.0, size=(T, n))
+    u = rng.uniform(size=(T, n))
+    sets, resets = u < p_set, (u >= p_set) & (u < p_set + p_reset)
+    ys = np.zeros((T, n, 1))
+    held = np.zeros(n)
+    for t in range(T):
+        held = np.where(sets[t], values[t], np.where(resets[t], 0.0, held))
+        ys[t, :, 0] = held
+    return np.stack([values, sets, resets], axis=-1).astype(np.float64), ys
