@@ -2,10 +2,28 @@
 
 Modules: ``rnn``, ``lstm``, ``gru`` (cell and sequence forward/backward, PyTorch layout, time-major),
 ``gradcheck`` (centred differences), ``clip`` (gradient clipping), ``torch_bridge`` (to and from
-``torch.nn`` modules), ``decay`` (gradient norm against time lag, step Jacobians).
+``torch.nn`` modules), ``decay`` (gradient norm against time lag, step Jacobians), ``losses`` (MSE and
+softmax cross-entropy with gradients), ``optim`` (SGD, Adam), ``linear`` (per-step output layer),
+``tbptt`` (truncated BPTT), ``text`` (the shipped text, character encoding), ``language_model``
+(a character-level RNN model).
 """
 
-from rnnlib import clip, decay, gradcheck, gru, lstm, rnn, torch_bridge
+from rnnlib import (
+    clip,
+    decay,
+    gradcheck,
+    gru,
+    language_model,
+    linear,
+    losses,
+    lstm,
+    optim,
+    rnn,
+    tbptt,
+    text,
+    torch_bridge,
+)
 
 __all__ = ["clip", "decay", "gradcheck", "gru", "lstm", "rnn", "torch_bridge"]
+__all__ += ["language_model", "linear", "losses", "optim", "tbptt", "text"]
 __version__ = "0.1.0"

@@ -1,0 +1,80 @@
+"""Truncated backpropagation through time for the tanh RNN of ``rnnlib.rnn``.
+
+The stream is cut into consecutive windows of ``k`` steps, ``[0, k), [k, 2k), ...`` (the last one may be
+shorter). The forward pass runs over the whole stream and carries the state across window boundaries;
+the backward pass runs inside each window only: the gradient that would flow from the first state of
+a window into the previous window is dropped, as if that state were a constant (``h.detach()`` in
+PyTorch). A loss at step t therefore reaches back at most to the start of its window, fewer than
+``k`` steps; with ``k >= T`` nothing is dropped and the result is ``rnn.backward``'s.
+
+    dxs, dh0, dW_ih, dW_hh, db_ih, db_hh = tbptt.backward(dhs, cache, k)    # cache from rnn.forward
+    loss, (dW_ih, dW_hh, db_ih, db_hh), h_T = tbptt.stream_gradients(xs, h0, *weights, window_loss, k)
+
+Shapes as in ``rnnlib.rnn``: ``xs (T, N, D)``, ``h0 (N, H)``, ``dhs (T, N, H)``; the gradients have the
+shapes of ``xs``, ``h0`` and the four parameters. ``dh0`` only receives what the first window sends.
+"""
+
+import numpy as np
+
+from rnnlib import rnn
+
+
+def windows(T, k):
+    """The ``(start, stop)`` bounds of the windows of ``k`` steps that cover ``0 .. T-1``."""
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k: expected a positive integer window length, got {k!r}")
+    if not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T: expected a positive integer number of steps, got {T!r}")
+    return [(a, min(a + k, T)) for a in range(0, T, k)]
+
+
+def backward(dhs, cache, k):
+    """Truncated BPTT from ``dhs (T, N, H)`` and the cache of one ``rnn.forward`` over the stream.
+
+    Returns ``dxs, dh0, dW_ih, dW_hh, db_ih, db_hh`` like ``rnn.backward``, with the backward pass cut
+    at every window boundary.
+    """
+    xs, h0, W_ih, W_hh, hs = cache  # the cache layout of rnn.forward
+    spans = windows(len(hs), k)
+    if len(spans) == 1:
+        return rnn.backward(dhs, cache)
+    dhs = np.asarray(dhs)
+    if dhs.shape != hs.shape:
+        raise ValueError(f"dhs: expected the shape of the forward output, {hs.shape}, got {dhs.shape}")
+    total = [np.zeros_like(xs), None, np.zeros_like(W_ih), np.zeros_like(W_hh),
+             np.zeros(W_hh.shape[0]), np.zeros(W_hh.shape[0])]
+    for a, b in spans:
+        start = h0 if a == 0 else hs[a - 1]  # the carried state, a constant for this window's backward
+        grads = rnn.backward(dhs[a:b], (xs[a:b], start, W_ih, W_hh, hs[a:b]))
+        total[0][a:b] = grads[0]
+        for i in range(2, 6):
+            total[i] += grads[i]
+        if a == 0:
+            total[1] = grads[1]
+    return tuple(total)
+
+
+def stream_gradients(xs, h0, W_ih, W_hh, b_ih, b_hh, window_loss, k):
+    """Truncated BPTT computed window by window, as on a stream, with the weights held fixed.
+
+    For each window ``[a, b)``: run ``rnn.forward`` over ``xs[a:b]`` from the carried state, call
+    ``window_loss(a, b, hs_window)``, which returns ``(loss, dhs_window)`` for that window's states
+    ``(b - a, N, H)``, backpropagate through those steps only, add up, and drop the window's cache. Only
+    one window is held at a time, so memory grows with ``k`` and not with the stream's length ``T``.
+
+    Returns ``(loss, (dW_ih, dW_hh, db_ih, db_hh), h_T)``: the summed window losses, the parameter
+    gradients (equal to ``backward(dhs, cache, k)[2:]``) and the last state.
+    """
+    xs = np.asarray(xs, dtype=np.float64)
+    if xs.ndim != 3:
+        raise ValueError(f"xs: expected shape (T, N, D), got {xs.shape}")
+    total = [np.zeros_like(W_ih, dtype=np.float64), np.zeros_like(W_hh, dtype=np.float64),
+             np.zeros(len(b_ih)), np.zeros(len(b_hh))]
+    loss, h = 0.0, h0
+    for a, b in windows(len(xs), k):
+        hs, cache = rnn.forward(xs[a:b], h, W_ih, W_hh, b_ih, b_hh)
+        window, dhs = window_loss(a, b, hs)
+        for i, grad in enumerate(rnn.backward(dhs, cache)[2:]):
+            total[i] += grad
+        loss, h = loss + window, hs[-1]
+    return loss, tuple(total), h

@@ -1,0 +1,89 @@
+"""rnnlib.language_model against torch.nn.RNN + Linear + cross_entropy (float64), and centred differences."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rnnlib import language_model as lm
+from rnnlib import torch_bridge
+from rnnlib.gradcheck import numerical_gradient, relative_error
+
+TOL = 1e-10
+
+
+def torch_model(params):
+    """The same parameters in a float64 torch.nn.RNN and torch.nn.Linear."""
+    rnn_module = torch_bridge.from_numpy(*params[:4])
+    readout = torch.nn.Linear(params[0].shape[0], params[0].shape[1], dtype=torch.float64)
+    with torch.no_grad():
+        readout.weight.copy_(torch.from_numpy(params[4]))
+        readout.bias.copy_(torch.from_numpy(params[5]))
+    return rnn_module, readout
+
+
+def test_loss_gradients_and_state_match_torch(rng):
+    T, N, V, H = 9, 3, 6, 5
+    params = lm.init_params(V, H, rng)
+    assert [p.shape for p in params] == [(H, V), (H, H), (H,), (H,), (V, H), (V,)]
+    inputs, targets = rng.integers(V, size=(T, N)), rng.integers(V, size=(T, N))
+    h0 = 0.3 * rng.standard_normal((N, H))
+    loss, grads, h_T = lm.loss_and_grads(params, inputs, targets, h0)
+
+    rnn_module, readout = torch_model(params)
+    out, h_n = rnn_module(F.one_hot(torch.from_numpy(inputs), V).double(), torch.tensor(h0[None]))
+    ref = F.cross_entropy(readout(out).reshape(-1, V), torch.from_numpy(targets).reshape(-1))
+    ref.backward()
+    ref_grads = [rnn_module.weight_ih_l0, rnn_module.weight_hh_l0, rnn_module.bias_ih_l0, rnn_module.bias_hh_l0,
+                 readout.weight, readout.bias]
+    assert abs(loss - ref.item()) < TOL * ref.item()
+    assert relative_error(h_T, h_n[0].detach().numpy()) < TOL
+    for name, ours, theirs in zip(lm.PARAM_NAMES, grads, ref_grads):
+        assert ours.shape == theirs.shape, name
+        assert relative_error(ours, theirs.grad.numpy()) < TOL, name
+
+
+def test_gradients_pass_gradcheck(rng):
+    params = lm.init_params(4, 3, rng)
+    inputs, targets, h0 = rng.integers(4, size=(5, 2)), rng.integers(4, size=(5, 2)), np.zeros((2, 3))
+    _, grads, _ = lm.loss_and_grads(params, inputs, targets, h0)
+    for name, p, g in zip(lm.PARAM_NAMES, params, grads):
+        numeric = numerical_gradient(lambda: lm.loss_and_grads(params, inputs, targets, h0)[0], p)
+        assert relative_error(g, numeric) < 1e-6, name
+
+
+def test_initial_loss_is_near_log_V(rng):
+    V = 40
+    params = lm.init_params(V, 32, rng)
+    inputs = rng.integers(V, size=(30, 8))
+    loss = lm.loss_and_grads(params, inputs, rng.integers(V, size=(30, 8)), np.zeros((8, 32)))[0]
+    assert abs(loss - np.log(V)) < 0.1  # small random weights give nearly uniform predictions
+
+
+def test_sampling_is_seeded_and_greedy_at_low_temperature(rng):
+    V, H = 5, 4
+    params = lm.init_params(V, H, rng)
+    params[4] *= 20  # sharpen the predictions so that the greedy path is unambiguous
+    prompt = np.array([1, 3])
+    a = lm.sample(params, prompt, 12, np.random.default_rng(0))
+    assert a.shape == (12,) and a.dtype == np.int64 and a.min() >= 0 and a.max() < V
+    assert np.array_equal(a, lm.sample(params, prompt, 12, np.random.default_rng(0)))
+    # At a tiny temperature each character is the argmax of torch's prediction, fed back in.
+    rnn_module, readout = torch_model(params)
+    greedy = lm.sample(params, prompt, 8, np.random.default_rng(1), temperature=1e-6)
+    seq = list(prompt)
+    with torch.no_grad():
+        for _ in range(8):
+            out, _ = rnn_module(F.one_hot(torch.tensor(seq)[:, None], V).double())
+            seq.append(int(readout(out[-1, 0]).argmax()))
+    assert greedy.tolist() == seq[2:]
+
+
+def test_argument_errors_name_the_argument(rng):
+    params = lm.init_params(4, 3, rng)
+    with pytest.raises(ValueError, match=r"prompt: expected a 1-D array of at least one index, got shape \(0,\)"):
+        lm.sample(params, np.array([], dtype=int), 3, rng)
+    with pytest.raises(ValueError, match=r"temperature: expected a positive number, got 0"):
+        lm.sample(params, np.array([1]), 3, rng, temperature=0)
+    with pytest.raises(ValueError, match=r"ids: expected values in 0\.\.3 \(V=4\)"):
+        lm.loss_and_grads(params, np.full((2, 1), 4), np.zeros((2, 1), dtype=int), np.zeros((1, 3)))
