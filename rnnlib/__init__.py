@@ -5,7 +5,8 @@ Modules: ``rnn``, ``lstm``, ``gru`` (cell and sequence forward/backward, PyTorch
 ``torch.nn`` modules), ``decay`` (gradient norm against time lag, step Jacobians), ``losses`` (MSE and
 softmax cross-entropy with gradients), ``optim`` (SGD, Adam), ``linear`` (per-step output layer),
 ``tbptt`` (truncated BPTT), ``text`` (the shipped text, character encoding), ``language_model``
-(a character-level RNN model).
+(a character-level RNN model), ``sizes`` (parameter counts, equal-count hidden sizes), ``timing``
+(time per step of torch layers).
 """
 
 from rnnlib import (
@@ -19,11 +20,14 @@ from rnnlib import (
     lstm,
     optim,
     rnn,
+    sizes,
     tbptt,
     text,
+    timing,
     torch_bridge,
 )
 
 __all__ = ["clip", "decay", "gradcheck", "gru", "lstm", "rnn", "torch_bridge"]
 __all__ += ["language_model", "linear", "losses", "optim", "tbptt", "text"]
+__all__ += ["sizes", "timing"]  # chapter 5: parameter counts and matched sizes; time per step
 __version__ = "0.1.0"

@@ -6,7 +6,9 @@
     h_t = (1 - z) * n + z * h_{t-1}             z near 1 keeps the old state
 
 Cho et al. write the candidate as tanh(W x + U (r * h)), reset before the product, and some
-texts swap the roles of z and 1 - z; the numbers here are PyTorch's.
+texts swap the roles of z and 1 - z; the numbers here are PyTorch's. ``cho_cell_forward`` and
+``cho_forward`` run the same weights in Cho's convention (forward only); ``flip_update_gate`` converts
+weights between the two update-gate conventions.
 Shapes: x (N, D), xs (T, N, D), h (N, H), W_ih (3H, D), W_hh (3H, H), b_ih and b_hh (3H,).
 """
 
@@ -119,3 +121,49 @@ def init_weights(input_size, hidden_size, rng, dtype=np.float64):
 def param_count(input_size, hidden_size, bias=True):
     """Number of parameters of one ``torch.nn.GRU`` layer: ``3*H*(D + H) + 6*H``."""
     return count_params(GATES, input_size, hidden_size, bias)
+
+
+def cho_cell_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    """One step in Cho et al.'s (2014) convention: the reset gate acts *before* the matrix product.
+
+        r, z as in ``cell_forward``;   n = tanh(W_in x + b_in + W_hn (r * h_prev) + b_hn)
+        h = (1 - z) * n + z * h_prev   (the same interpolation as PyTorch's)
+
+    The arrays are laid out as in ``cell_forward`` (gate order r, z, n), so the same weights can be run in
+    both conventions. Cho et al. write no biases; ``b_hn`` is placed outside the product, as ONNX does
+    with ``linear_before_reset=0``. Forward only: returns ``h (N, H)``, no cache.
+    Shapes: x (N, D), h_prev (N, H), W_ih (3H, D), W_hh (3H, H), b_ih and b_hh (3H,).
+    """
+    (W_ih, W_hh, b_ih, b_hh), D, H = check_weights("a GRU", GATES, W_ih, W_hh, b_ih, b_hh)
+    x, h_prev = check_step(x, {"h_prev": h_prev}, D, H)
+    a = x @ W_ih.T + b_ih
+    rz = sigmoid(a[:, :2 * H] + h_prev @ W_hh[:2 * H].T + b_hh[:2 * H])
+    r, z = rz[:, :H], rz[:, H:]
+    n = np.tanh(a[:, 2 * H:] + (r * h_prev) @ W_hh[2 * H:].T + b_hh[2 * H:])
+    return (1.0 - z) * n + z * h_prev
+
+
+def cho_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
+    """A whole sequence ``xs (T, N, D)`` from ``h0 (N, H)`` with ``cho_cell_forward``; returns ``hs (T, N, H)``."""
+    (W_ih, W_hh, b_ih, b_hh), D, H = check_weights("a GRU", GATES, W_ih, W_hh, b_ih, b_hh)
+    xs, h0 = check_sequence(xs, {"h0": h0}, D, H)
+    hs, h = [], h0
+    for x in xs:
+        h = cho_cell_forward(x, h, W_ih, W_hh, b_ih, b_hh)
+        hs.append(h)
+    return np.stack(hs)
+
+
+def flip_update_gate(W_ih, W_hh, b_ih, b_hh):
+    """Weights for the other update-gate convention: new copies with the z rows negated.
+
+    Some texts write ``h = z * n + (1 - z) * h_prev``, where this module (and PyTorch, and Cho et al.)
+    write ``h = (1 - z) * n + z * h_prev``. Since ``1 - sigmoid(a) = sigmoid(-a)``, negating the z block
+    (rows H..2H) of all four arrays turns one convention's gate into the other's ``1 - z``; the r and n
+    rows stay as they are. Applying it twice gives the original weights back.
+    """
+    (W_ih, W_hh, b_ih, b_hh), _, H = check_weights("a GRU", GATES, W_ih, W_hh, b_ih, b_hh)
+    flipped = tuple(a.copy() for a in (W_ih, W_hh, b_ih, b_hh))
+    for a in flipped:
+        a[H:2 * H] *= -1.0
+    return flipped

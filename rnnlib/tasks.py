@@ -86,3 +86,37 @@ def hold_and_reset(n, T, rng, p_set=0.1, p_reset=0.1):
         held = np.where(sets[t], values[t], np.where(resets[t], 0.0, held))
         ys[t, :, 0] = held
     return np.stack([values, sets, resets], axis=-1).astype(np.float64), ys
+
+
+# Capacity of a fixed-size state: hold k bits scattered over a fixed number of slots, report all of them.
+
+
+def recall_bits(n, k, slots, rng):
+    """Store ``k`` random bits that arrive at random distinct steps among ``slots``, then recall them all.
+
+    Every sequence has ``T = slots`` steps and ``D = slots`` input features. Exactly ``k`` steps carry an
+    item: at step ``s`` the item is a bit ``+1`` or ``-1`` (equally likely) written on feature ``s``, which
+    tells the network *where* it belongs; all other inputs are 0. The ``k`` item steps are a uniformly
+    random subset of the slots, drawn anew for each sequence, so the distance between an item and the end
+    does not depend on ``k``: only the number of bits to hold does. After the last step the network must
+    report the bit of every slot that held an item (a read-out of ``slots`` outputs, scored where
+    ``mask``). Chance accuracy is 1/2.
+
+    Returns ``xs (slots, n, slots)`` float64, ``targets (n, slots)`` float64 (1.0 for +1, 0.0 for -1 or an
+    empty slot) and ``mask (n, slots)`` bool (True where slot ``s`` held an item; ``k`` per row).
+    """
+    for name, size in (("n", n), ("slots", slots)):
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"{name}: expected a positive integer, got {size!r}")
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= slots:
+        raise ValueError(f"k: expected an integer number of items in [1, slots={slots}], got {k!r}")
+    positions = np.argsort(rng.random((n, slots)), axis=1)[:, :k]  # k distinct slots per sequence
+    bits = rng.choice([-1.0, 1.0], size=(n, k))
+    rows = np.arange(n)[:, None]
+    xs = np.zeros((slots, n, slots))
+    xs[positions, rows, positions] = bits
+    mask = np.zeros((n, slots), dtype=bool)
+    mask[rows, positions] = True
+    targets = np.zeros((n, slots))
+    targets[rows, positions] = bits > 0
+    return xs, targets, mask
