@@ -1,0 +1,247 @@
+"""Interactive controls for the lessons (ipywidgets), each one self-contained, plus the static figure
+that stands in for it in the rendered book.
+
+ipywidgets and matplotlib are imported only when a function is called. The figures are
+``matplotlib.figure.Figure`` objects made without pyplot, so a notebook shows them only where a widget
+displays them, and the data behind every curve can be read back (the tests do so without a browser).
+"""
+
+import numpy as np
+
+from rnnlib import decay, rnn
+
+# Chapter 3: gradient decay against lag for a plain RNN with W_hh = s x orthogonal.
+
+DECAY_HIDDEN = 64
+DECAY_BATCH = 8
+
+
+def decay_curve(scale, length, activation, seed=0, hidden_size=DECAY_HIDDEN, batch_size=DECAY_BATCH):
+    """Gradient norm against lag for ``h_t = phi(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
+
+    ``W_hh = scale x`` a random orthogonal ``(H, H)`` matrix, ``W_ih (H, 1)`` and biases drawn as
+    ``torch.nn.RNN`` does, scalar inputs ``xs (length, N, 1) ~ N(0, 1)``, ``h0 = 0``, and a random
+    ``dh_last (N, H)``; all from ``seed``, so only ``scale``, ``length`` and ``activation`` change the
+    curve. Returns ``norms (length,)`` indexed by lag, normalised so that ``norms[0] = 1``
+    (inf or nan where a ReLU or linear network overflows).
+    """
+    rng = np.random.default_rng(seed)
+    W_ih, _, b_ih, b_hh = rnn.init_weights(1, hidden_size, rng)
+    W_hh = decay.scaled_orthogonal(hidden_size, scale, rng)
+    dh_last = rng.standard_normal((batch_size, hidden_size))
+    xs = rng.standard_normal((length, batch_size, 1))
+    h0 = np.zeros((batch_size, hidden_size))
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = decay.activation_norms_by_lag(xs, h0, W_ih, W_hh, b_ih, b_hh, dh_last, activation)
+        return norms / norms[0]
+
+
+def _fitted_rate(norms):
+    """Per-step rate over the finite, positive lags after the first tenth, or nan if there are too few."""
+    start = len(norms) // 10
+    window = norms[start:]
+    good = np.isfinite(window) & (window > 0)
+    if good.sum() < 2 or not good.all():
+        return float("nan")
+    return decay.per_step_rate(norms, start=start)
+
+
+def _draw_decay(ax, curves):
+    """Draw ``{label: norms}`` on a log axis; return the lines in the order of ``curves``."""
+    lines = []
+    for label, norms in curves.items():
+        finite = np.where(np.isfinite(norms) & (norms > 0), norms, np.nan)
+        lines.append(ax.semilogy(np.arange(len(norms)), finite, label=label)[0])
+    ax.set_xlabel("lag $k$ (steps back from the loss)")
+    ax.set_ylabel(r"$\|\partial L / \partial h_{T-1-k}\|$ / value at $k=0$")
+    ax.grid(True, which="major", alpha=0.3)
+    return lines
+
+
+def decay_grid(scales=(0.5, 1.0, 1.5, 3.0), activations=decay.ACTIVATIONS, length=100, seed=0):
+    """The static stand-in for ``DecayExplorer``: one panel per activation, one curve per scale.
+
+    Returns the ``matplotlib.figure.Figure``; the legend gives each curve's fitted per-step rate.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.0 * len(activations), 3.6), layout="constrained")
+    axes = fig.subplots(1, len(activations), sharey=True, squeeze=False)[0]
+    for ax, activation in zip(axes, activations):
+        curves = {}
+        for s in scales:
+            norms = decay_curve(s, length, activation, seed)
+            curves[f"s = {s:g}: x{_fitted_rate(norms):.2f}/step"] = norms
+        _draw_decay(ax, curves)
+        ax.set_title(f"{activation} RNN, $W_{{hh}}$ = s x orthogonal")
+        ax.legend(frameon=False, fontsize=8)
+    for ax in axes[1:]:
+        ax.set_ylabel("")
+    return fig
+
+
+class DecayExplorer:
+    """Sliders for the scale ``s`` of ``W_hh = s x orthogonal`` and the sequence length, and buttons for
+    tanh / relu / linear; every change redraws the decay curve (``decay_curve``) and its fitted rate.
+
+    ``explorer.widget`` is what a notebook displays. ``explorer.scale``, ``.length`` and ``.activation``
+    are the controls; setting their ``value`` in code has the same effect as moving them.
+    ``explorer.line`` is the plotted curve and ``explorer.rate`` the last fitted rate.
+    """
+
+    def __init__(self, scale=1.0, length=100, activation="tanh", seed=0):
+        import ipywidgets as w
+        from matplotlib.figure import Figure
+
+        self.seed = seed
+        self.scale = w.FloatSlider(value=scale, min=0.1, max=3.0, step=0.05, description="scale s")
+        self.length = w.IntSlider(value=length, min=5, max=300, step=5, description="length T")
+        self.activation = w.ToggleButtons(options=list(decay.ACTIVATIONS), value=activation,
+                                          description="activation")
+        self.figure = Figure(figsize=(6.5, 3.6), layout="constrained")
+        self.ax = self.figure.subplots()
+        self.line = _draw_decay(self.ax, {"measured": np.ones(2)})[0]
+        self.bound = self.ax.semilogy([0, 1], [1, 1], "--", color="grey", label="$s^k$")[0]
+        self.ax.legend(frameon=False, loc="lower left")
+        self.output = w.Output()
+        for control in (self.scale, self.length, self.activation):
+            control.observe(self.redraw, names="value")
+        self.widget = w.VBox([w.HBox([self.scale, self.length]), self.activation, self.output])
+        self.redraw()
+
+    def redraw(self, change=None):
+        """Recompute the curve for the controls' current values and show the figure again."""
+        s, T = self.scale.value, self.length.value
+        norms = decay_curve(s, T, self.activation.value, self.seed)
+        lags = np.arange(T)
+        self.line.set_data(lags, np.where(np.isfinite(norms) & (norms > 0), norms, np.nan))
+        with np.errstate(over="ignore"):
+            self.bound.set_data(lags, float(s) ** lags)
+        self.rate = _fitted_rate(norms)
+        self.ax.set_title(f"{self.activation.value}, s = {s:g}, T = {T}: fitted x{self.rate:.3f} per step")
+        self.ax.set_xlim(0, T - 1)
+        finite = norms[np.isfinite(norms) & (norms > 0)]
+        self.ax.set_ylim(max(finite.min(), 1e-300) / 3, min(finite.max(), 1e300) * 3)
+        self.output.clear_output(wait=True)
+        with self.output:
+            from IPython.display import display
+
+            display(self.figure)
+
+
+# Chapter 4: the forget-gate and input-gate biases of an LSTM, seen in its cell state and along its cell path.
+
+BIAS_HIDDEN, BIAS_INPUT, BIAS_BATCH, BIAS_LENGTH = 32, 8, 8, 150
+
+
+def lstm_bias_curves(forget_bias, input_bias, length=BIAS_LENGTH, seed=0):
+    """Cell state and cell-path gradient of a random LSTM whose forget- and input-gate biases are set.
+
+    Weights drawn as ``torch.nn.LSTM`` does (``D = BIAS_INPUT``, ``H = BIAS_HIDDEN``) from ``seed``; then
+    the f block of ``b_ih`` is set to ``forget_bias`` and the i block to ``input_bias``, with the same
+    blocks of ``b_hh`` zero. Inputs ``xs (length, BIAS_BATCH, D) ~ N(0, 1)``, ``h0 = c0 = 0``.
+
+    Returns a dict: ``"c_rms" (length,)``, the root mean square of ``c_t`` over units and batch for
+    t = 1..length; ``"cell_path" (length,)`` indexed by lag k, the root mean square of
+    ``dc_T/dc_{T-k}`` along the cell path alone, i.e. of the product of ``f`` over the last k steps
+    (1 at k = 0); ``"f_mean"`` and ``"i_mean"``, the mean forget and input gates.
+    """
+    from rnnlib import lstm, lstm_gates
+
+    for name, value in (("forget_bias", forget_bias), ("input_bias", input_bias)):
+        if not np.isfinite(value):
+            raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    if not isinstance(length, (int, np.integer)) or length < 2:
+        raise ValueError(f"length: expected an integer >= 2, got {length!r}")
+    rng = np.random.default_rng(seed)
+    W_ih, W_hh, b_ih, b_hh = lstm.init_weights(BIAS_INPUT, BIAS_HIDDEN, rng)
+    H = BIAS_HIDDEN
+    b_ih[:H], b_ih[H:2 * H], b_hh[:2 * H] = input_bias, forget_bias, 0.0
+    xs = rng.standard_normal((length, BIAS_BATCH, BIAS_INPUT))
+    zeros = np.zeros((BIAS_BATCH, H))
+    run = lstm_gates.sequence_gates(xs, zeros, zeros, W_ih, W_hh, b_ih, b_hh)
+    products = np.cumprod(run["f"][::-1], axis=0)  # products[j]: f over the last j + 1 steps
+    cell_path = np.concatenate([[1.0], np.sqrt(np.mean(products[:-1] ** 2, axis=(1, 2)))])
+    return {"c_rms": np.sqrt(np.mean(run["c"] ** 2, axis=(1, 2))), "cell_path": cell_path,
+            "f_mean": float(run["f"].mean()), "i_mean": float(run["i"].mean())}
+
+
+def _draw_bias(axes, curves, label, **style):
+    """Add ``curves`` (from ``lstm_bias_curves``) to the cell-state and cell-path axes; return the lines."""
+    c_ax, path_ax = axes
+    steps = np.arange(1, len(curves["c_rms"]) + 1)
+    first = c_ax.plot(steps, curves["c_rms"], label=label, **style)[0]
+    path = np.where(curves["cell_path"] > 0, curves["cell_path"], np.nan)
+    second = path_ax.semilogy(np.arange(len(path)), path, label=label, **style)[0]
+    c_ax.set_xlabel("time step $t$")
+    c_ax.set_ylabel("RMS of $c_t$ over units")
+    path_ax.set_xlabel("lag $k$ (steps back from $T$)")
+    path_ax.set_ylabel(r"RMS of $\partial c_T / \partial c_{T-k}$ (cell path)")
+    for ax in axes:
+        ax.grid(True, which="major", alpha=0.3)
+    return first, second
+
+
+def lstm_bias_grid(forget_biases=(0.0, 1.0, 3.0), input_biases=(-2.0, 0.0, 2.0), length=BIAS_LENGTH, seed=0):
+    """The static stand-in for ``LstmBiasExplorer``: one column per forget bias, the cell state on top
+    and the cell-path gradient below, one line per input bias. Returns the ``Figure``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.8 * len(forget_biases), 6.0), layout="constrained")
+    axes = fig.subplots(2, len(forget_biases), squeeze=False, sharey="row")
+    for column, b_f in enumerate(forget_biases):
+        for b_i in input_biases:
+            curves = lstm_bias_curves(b_f, b_i, length, seed)
+            _draw_bias(axes[:, column], curves, f"input bias {b_i:g}")
+        axes[0, column].set_title(f"forget bias {b_f:g}: mean f = {curves['f_mean']:.2f}")
+        axes[0, column].legend(frameon=False, fontsize=8)
+    for ax in axes[:, 1:].ravel():
+        ax.set_ylabel("")
+    return fig
+
+
+class LstmBiasExplorer:
+    """Sliders for the forget-gate and input-gate biases of a random LSTM (``lstm_bias_curves``); every
+    change redraws its cell state over time and the gradient along its cell path against the lag,
+    next to the reference setting (both biases 0) in grey.
+
+    ``explorer.widget`` is what a notebook displays; ``explorer.forget`` and ``explorer.input`` are the
+    sliders (setting their ``value`` in code has the same effect as moving them); ``explorer.lines`` are
+    the two plotted curves and ``explorer.curves`` the numbers behind them.
+    """
+
+    def __init__(self, forget_bias=0.0, input_bias=0.0, length=BIAS_LENGTH, seed=0):
+        import ipywidgets as w
+        from matplotlib.figure import Figure
+
+        self.length, self.seed = length, seed
+        self.forget = w.FloatSlider(value=forget_bias, min=-3.0, max=6.0, step=0.25, description="forget bias")
+        self.input = w.FloatSlider(value=input_bias, min=-4.0, max=4.0, step=0.25, description="input bias")
+        self.figure = Figure(figsize=(10, 3.6), layout="constrained")
+        self.axes = self.figure.subplots(1, 2)
+        reference = lstm_bias_curves(0.0, 0.0, length, seed)
+        _draw_bias(self.axes, reference, "both biases 0", color="grey", ls="--")
+        self.lines = _draw_bias(self.axes, reference, "sliders", color="tab:blue")
+        self.axes[0].legend(frameon=False, loc="upper left")
+        self.output = w.Output()
+        for control in (self.forget, self.input):
+            control.observe(self.redraw, names="value")
+        self.widget = w.VBox([w.HBox([self.forget, self.input]), self.output])
+        self.redraw()
+
+    def redraw(self, change=None):
+        """Recompute the curves for the sliders' current values and show the figure again."""
+        self.curves = lstm_bias_curves(self.forget.value, self.input.value, self.length, self.seed)
+        c_line, path_line = self.lines
+        c_line.set_ydata(self.curves["c_rms"])
+        path_line.set_ydata(np.where(self.curves["cell_path"] > 0, self.curves["cell_path"], np.nan))
+        for ax in self.axes:
+            ax.relim()
+            ax.autoscale_view()
+        self.axes[0].set_title(f"mean f = {self.curves['f_mean']:.2f}, mean i = {self.curves['i_mean']:.2f}")
+        self.axes[1].set_title(f"after {self.length - 1} steps: {self.curves['cell_path'][-1]:.1e}")
+        self.output.clear_output(wait=True)
+        with self.output:
+            from IPython.display import display
+
+            display(self.figure)

@@ -1,0 +1,79 @@
+"""rnnlib.widgets without a browser: build each widget, change its controls in code, and check what
+it plots."""
+
+import numpy as np
+import pytest
+
+from rnnlib import decay, widgets
+
+
+@pytest.fixture
+def explorer():
+    return widgets.DecayExplorer(scale=1.0, length=60, activation="tanh", seed=0)
+
+
+def plotted(explorer):
+    x, y = explorer.line.get_data()
+    return np.asarray(x), np.asarray(y, dtype=float)
+
+
+def test_decay_curve_is_the_library_measurement():
+    norms = widgets.decay_curve(1.5, 40, "tanh", seed=3)
+    rng = np.random.default_rng(3)
+    W_ih, _, b_ih, b_hh = decay.rnn.init_weights(1, widgets.DECAY_HIDDEN, rng)
+    W_hh = decay.scaled_orthogonal(widgets.DECAY_HIDDEN, 1.5, rng)
+    dh = rng.standard_normal((widgets.DECAY_BATCH, widgets.DECAY_HIDDEN))
+    xs = rng.standard_normal((40, widgets.DECAY_BATCH, 1))
+    expected = decay.gradient_norms_by_lag(decay.rnn, xs, np.zeros_like(dh), W_ih, W_hh, b_ih, b_hh, dh)
+    assert np.allclose(norms, expected / expected[0], rtol=1e-12, atol=0)
+
+
+def test_explorer_builds_and_draws_the_initial_curve(explorer):
+    x, y = plotted(explorer)
+    assert np.array_equal(x, np.arange(60))
+    assert np.allclose(y, widgets.decay_curve(1.0, 60, "tanh", 0), rtol=1e-12)
+    assert y[0] == 1.0 and explorer.rate < 1.0
+    assert "tanh" in explorer.ax.get_title() and f"x{explorer.rate:.3f}" in explorer.ax.get_title()
+    assert explorer.widget.children  # a VBox that a notebook can display
+
+
+def test_changing_the_scale_redraws_a_faster_or_slower_decay(explorer):
+    before = explorer.rate
+    explorer.scale.value = 0.5
+    x, y = plotted(explorer)
+    assert np.allclose(y, widgets.decay_curve(0.5, 60, "tanh", 0), rtol=1e-12)
+    assert explorer.rate < 0.6 < before
+    explorer.scale.value = 3.0
+    assert explorer.rate > 1.2 and plotted(explorer)[1][-1] > 1e3
+    assert np.allclose(explorer.bound.get_data()[1], 3.0 ** np.arange(60))
+
+
+def test_changing_the_length_changes_the_number_of_lags(explorer):
+    explorer.length.value = 150
+    x, y = plotted(explorer)
+    assert len(x) == len(y) == 150
+    assert explorer.ax.get_xlim() == (0, 149)
+
+
+def test_changing_the_activation_switches_to_the_relu_or_linear_network(explorer):
+    explorer.scale.value = 1.0
+    explorer.activation.value = "linear"
+    _, y = plotted(explorer)
+    # A linear RNN with an orthogonal W_hh is a rotation: every step back keeps the norm exactly.
+    assert np.allclose(y, 1.0, rtol=1e-10) and explorer.rate == pytest.approx(1.0, abs=1e-10)
+    explorer.activation.value = "relu"
+    assert np.allclose(plotted(explorer)[1], widgets.decay_curve(1.0, 60, "relu", 0), rtol=1e-12, equal_nan=True)
+    assert "relu" in explorer.ax.get_title()
+
+
+def test_decay_grid_has_one_panel_per_activation_and_one_curve_per_scale():
+    fig = widgets.decay_grid(scales=(0.5, 3.0), activations=("tanh", "linear"), length=30)
+    axes = fig.axes
+    assert len(axes) == 2
+    for ax, activation in zip(axes, ("tanh", "linear")):
+        lines = ax.get_lines()
+        assert len(lines) == 2 and activation in ax.get_title()
+        assert np.allclose(lines[1].get_ydata(), widgets.decay_curve(3.0, 30, activation, 0), rtol=1e-12)
+        assert [t.get_text().split(":")[0] for t in ax.get_legend().get_texts()] == ["s = 0.5", "s = 3"]
+    # The linear network with 3 x orthogonal grows by exactly 3 per step back.
+    assert "x3.00/step" in axes[1].get_legend().get_texts()[1].get_text()
