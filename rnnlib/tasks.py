@@ -120,3 +120,29 @@ def recall_bits(n, k, slots, rng):
     targets = np.zeros((n, slots))
     targets[rows, positions] = bits > 0
     return xs, targets, mask
+
+
+# The adding problem (Hochreiter & Schmidhuber 1997): add the two marked numbers of a long sequence.
+
+
+def adding(n, T, rng):
+    """Sequences of ``T >= 2`` steps with two input features: a value ``U(0, 1)`` and a marker (0 or 1).
+
+    Exactly two steps are marked, one uniformly in the first half (steps ``0 .. T//2 - 1``) and one in
+    the second half; the target is the sum of the two marked values. Always answering 1 (the mean
+    target) has a mean squared error of 1/6, the variance of a sum of two ``U(0, 1)``: the baseline to
+    beat.
+
+    Returns ``xs (T, N, 2)`` float64 (feature 0 the values, feature 1 the markers) and ``ys (N,)``.
+    """
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n: expected a positive integer batch size, got {n!r}")
+    if not isinstance(T, (int, np.integer)) or isinstance(T, bool) or T < 2:
+        raise ValueError(f"T: expected an integer sequence length of at least 2, got {T!r}")
+    values = rng.uniform(0.0, 1.0, size=(T, n))
+    first = rng.integers(T // 2, size=n)
+    second = T // 2 + rng.integers(T - T // 2, size=n)
+    markers = np.zeros((T, n))
+    columns = np.arange(n)
+    markers[first, columns] = markers[second, columns] = 1.0
+    return np.stack([values, markers], axis=-1), values[first, columns] + values[second, columns]

@@ -58,3 +58,29 @@ def test_errors_name_the_argument():
         tasks.one_hot(np.array([[0, 3]]), 3)
     with pytest.raises(TypeError, match="tokens: expected integer ids"):
         tasks.one_hot(np.array([[0.5]]), 3)
+
+
+def test_adding_markers_targets_and_the_one_sixth_baseline():
+    xs, ys = tasks.adding(20000, 11, np.random.default_rng(5))
+    assert xs.shape == (11, 20000, 2) and ys.shape == (20000,)
+    markers = xs[:, :, 1]
+    assert np.all(markers.sum(axis=0) == 2)
+    assert np.all(markers[:5].sum(axis=0) == 1) and np.all(markers[5:].sum(axis=0) == 1)  # one per half
+    assert np.allclose(ys, (xs[:, :, 0] * markers).sum(axis=0), rtol=0, atol=1e-15)
+    assert 0 <= xs[:, :, 0].min() and xs[:, :, 0].max() < 1
+    # Marked positions uniform within each half (each of the 5 or 6 positions about 1/5 or 1/6).
+    first = np.bincount(markers[:5].argmax(axis=0), minlength=5) / 20000
+    second = np.bincount(markers[5:].argmax(axis=0), minlength=6) / 20000
+    assert np.all(np.abs(first - 1 / 5) < 0.015) and np.all(np.abs(second - 1 / 6) < 0.015)
+    # The constant answer 1 scores the variance of a sum of two U(0, 1): 1/6 (sd of the estimate ~0.0015).
+    assert abs(np.mean((ys - 1.0) ** 2) - 1 / 6) < 0.006 and abs(ys.mean() - 1.0) < 0.01
+    again = tasks.adding(20000, 11, np.random.default_rng(5))
+    assert np.array_equal(xs, again[0]) and np.array_equal(ys, again[1])
+
+
+def test_adding_errors_name_the_argument():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="n: expected a positive integer"):
+        tasks.adding(0, 5, rng)
+    with pytest.raises(ValueError, match="T: expected an integer sequence length of at least 2"):
+        tasks.adding(3, 1, rng)
