@@ -271,3 +271,27 @@ def plot_unit_heatmap(values, ax=None, title=None, label=None, vmin=0.0, vmax=1.
     if colorbar:
         ax.figure.colorbar(image, ax=ax, label=label, pad=0.01)
     return ax
+
+
+def plot_norms_by_lag(norms, ax=None, title=None, rates=None, styles=None):
+    """Gradient norm against time lag on a log scale, one line per run (chapter 3's decay curves).
+
+    ``norms`` maps a label to an array ``(T,)`` indexed by lag, as ``decay.gradient_norms_by_lag``
+    returns it; ``rates`` optionally maps the same labels to a fitted per-step factor, shown in the
+    legend as ``x0.59/step``; ``styles`` optionally maps labels to keyword arguments of ``ax.semilogy``
+    (for example ``{"ls": "--"}`` for a bound). Zeros and non-finite values are left out of the line.
+    Returns the axes.
+    """
+    ax = _axes(ax, (6, 3.5))
+    for label, values in norms.items():
+        values = np.asarray(values, dtype=np.float64)
+        values = np.where(np.isfinite(values) & (values > 0), values, np.nan)
+        text = label if rates is None or label not in rates else f"{label}: x{rates[label]:.2f}/step"
+        ax.semilogy(np.arange(len(values)), values, label=text, **(styles or {}).get(label, {}))
+    ax.set_xlabel("lag $k$ (steps back from the loss)")
+    ax.set_ylabel(r"$\|\partial L / \partial h_{T-1-k}\|$")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
