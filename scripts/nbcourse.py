@@ -33,27 +33,43 @@ def make_api(config):
     return NbGraderAPI(CourseDirectory(config=config), config=config)
 
 
-SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "_hidden_cases")
+SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "MARK SCHEME")
 
 
 def solution_fingerprints(assignment):
-    """Strings that occur in an instructor notebook but must never reach students: the solution
-    code lines, the model answers and the hidden tests' reference values."""
-    import re
+    """Strings that occur in the instructor material but must never reach students: the solution
+    code lines, the model answers, the hidden cases' labels and the reference outputs."""
+    import json
 
     import nbformat
 
     prints = set(SOLUTION_MARKERS)
     for path in (ROOT / "solutions" / assignment).glob("*.ipynb"):
         for cell in nbformat.read(path, as_version=4).cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("solution"):
+            if cell.metadata.get("nbgrader", {}).get("solution"):
                 body = cell.source.split("### BEGIN SOLUTION")[-1].split("### END SOLUTION")[0]
                 prints.update(line.strip() for line in body.splitlines()
                               if len(line.strip()) > 12 and not line.strip().startswith("#"))
-            if "### BEGIN HIDDEN TESTS" in cell.source:
-                prints.update(re.findall(r"-?\d\.\d{12,}", cell.source.split("### BEGIN HIDDEN TESTS")[1]))
+            if "### BEGIN MARK SCHEME" in cell.source:
+                body = cell.source.split("### BEGIN MARK SCHEME")[1].split("### END MARK SCHEME")[0]
+                prints.update(line.strip() for line in body.splitlines() if len(line.strip()) > 12)
+    references = ROOT / "grader" / "references" / f"{assignment}.json"
+    if references.exists():
+        for exercise in json.loads(references.read_text())["exercises"].values():
+            for case in exercise["hidden"]:
+                prints.update(repr(v) for v in _floats(case["expected"]) if len(repr(v)) >= 14)
     return prints
+
+
+def _floats(value):
+    if isinstance(value, float):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _floats(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _floats(item)
 
 
 def leaks(text, assignment):

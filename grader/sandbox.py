@@ -1,0 +1,174 @@
+"""The sandbox a student's kernel runs in at grading time: bubblewrap inside prlimit.
+
+Inside, the kernel sees a root built from read-only pieces: the system (/usr, /etc), the Python
+installation, the virtual environment (with torch hidden), and of this course only what test cells
+import (``grader/__init__.py``, ``student.py``, ``compare.py`` and ``visible/``). It does not see
+``solutions/``, ``rnnlib/``, the gradebook, the exchange or any other submission. It writes only to its
+own scratch folder and a private /tmp, has no network (its own empty network namespace), its own
+process and IPC namespaces (it cannot signal the grader), no capabilities, and limits on memory,
+CPU time, processes, file size and open files. When grading runs as root, the kernel drops to an
+unprivileged user id of its own, so that the process limit applies and root-only files stay unreadable.
+
+The kernel talks to the grader over ZMQ's ``ipc`` transport: Unix sockets in a private folder that
+is bound into the sandbox at the same path.
+"""
+
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+STUDENT_SIDE = ("__init__.py", "student.py", "compare.py", "visible")
+HIDDEN_PACKAGES = ("torch", "functorch", "torchgen")
+INSTALL_HELP = ("Install bubblewrap (as root: `apt-get install bubblewrap`, or run "
+                "`scripts/install_system_deps.sh`). To grade WITHOUT a sandbox, which lets student code read "
+                "solutions/ and the gradebook, pass --unsandboxed to `python -m grader grade` (make grade "
+                "UNSANDBOXED=1) or --SandboxedExecute.sandbox=False to nbgrader.")
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class Limits:
+    memory_mb: int = 2048       # address space of the kernel process
+    cpu_seconds: int = 600      # CPU time of each process
+    processes: int = 128        # processes and threads of the sandbox's user
+    file_mb: int = 64           # largest file it may write
+    open_files: int = 256
+
+
+def sandbox_uid():
+    """An unprivileged user id for this grading process's kernels (only used when running as root)."""
+    return 61000 + os.getpid() % 1000
+
+
+def command(kernel_argv, scratch, runtime_dir, limits=None, uid=None, env=None):
+    """The command line that runs ``kernel_argv`` in the sandbox, working in ``scratch`` and talking
+    through sockets in ``runtime_dir``. Both folders are made the sandbox user's."""
+    limits = limits or Limits()
+    bwrap, prlimit = _tool("bwrap"), _tool("prlimit")
+    as_root = os.geteuid() == 0
+    uid = uid if uid is not None else sandbox_uid()
+    for folder in (scratch, runtime_dir):
+        _give(folder, uid if as_root else os.geteuid())
+    processes = limits.processes if as_root else _own_process_count() + limits.processes
+    argv = [prlimit, f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
+            f"--nproc={processes}", f"--fsize={limits.file_mb * 2**20}", f"--nofile={limits.open_files}",
+            "--core=0", "--", bwrap, *_mounts(scratch, runtime_dir), "--chdir", str(scratch),
+            "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session", "--clearenv", *_environment(env or {}), "--"]
+    if as_root:
+        # bwrap runs as root (no user namespace) so it can mount what root can read; inside, the kernel
+        # drops to its own user id with no capabilities, so the process limit holds and root's files stay shut.
+        argv += [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+                 "--inh-caps=-all", "--bounding-set=-all", "--"]
+    else:
+        argv[argv.index("--unshare-ipc")] = "--unshare-user"
+        argv.insert(argv.index("--unshare-user") + 1, "--unshare-ipc")
+        argv.insert(argv.index("--clearenv"), "--cap-drop")
+        argv.insert(argv.index("--clearenv"), "ALL")
+    argv += kernel_argv
+    return argv
+
+
+def check_available(limits=None):
+    """Raise SandboxUnavailable, saying why and how to fix it, unless a sandboxed command runs here."""
+    if not shutil.which("bwrap"):
+        raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed. {INSTALL_HELP}")
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="grader-probe-") as scratch:
+        os.chmod(scratch, 0o755)
+        folder = pathlib.Path(scratch) / "work"
+        folder.mkdir()
+        argv = command([sys.executable, "-c", "import numpy"], folder, folder, limits)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here ({' '.join(done.stderr.split())[:300]}). "
+                                 f"{INSTALL_HELP}")
+
+
+def _mounts(scratch, runtime_dir):
+    mounts = []
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            mounts += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            mounts += ["--ro-bind", top, top]
+    mounts += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for prefix in sorted({sys.base_prefix, sys.prefix, str(pathlib.Path(sys.executable).resolve().parent.parent)}):
+        if not prefix.startswith("/usr"):
+            mounts += ["--ro-bind", prefix, prefix]
+    for site in _site_packages():
+        mounts += [arg for name in HIDDEN_PACKAGES if (site / name).is_dir()
+                   for arg in ("--tmpfs", str(site / name))]
+    for name in STUDENT_SIDE:
+        path = ROOT / "grader" / name
+        if path.exists():
+            mounts += ["--ro-bind", str(path), str(path)]
+    mounts += ["--bind", str(scratch), str(scratch), "--bind", str(runtime_dir), str(runtime_dir)]
+    return ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", *_parents_first(mounts), *mounts]
+
+
+def _parents_first(mounts):
+    """bwrap makes the missing parents of a mount point private (0700), which the kernel's own user
+    could not enter: create them beforehand as 0755."""
+    targets = [mounts[i + 2] for i, arg in enumerate(mounts) if arg in ("--ro-bind", "--bind")]
+    targets += [mounts[i + 1] for i, arg in enumerate(mounts) if arg == "--tmpfs"] + ["/tmp"]
+    parents = {str(p) for target in targets for p in pathlib.Path(target).parents if str(p) != "/"}
+    parents -= set(targets)
+    return [arg for parent in sorted(parents, key=lambda p: p.count("/"))
+            for arg in ("--perms", "0755", "--dir", parent)]
+
+
+def _environment(extra):
+    settings = {
+        "PATH": f"{pathlib.Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": "/tmp", "MPLCONFIGDIR": "/tmp", "IPYTHONDIR": "/tmp/.ipython", "XDG_CACHE_HOME": "/tmp/.cache",
+        "MPLBACKEND": "Agg",
+        "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        # In its own PID namespace the kernel's parent is PID 1; without this it thinks its parent died.
+        "JPY_PARENT_PID": "1",
+        **extra,
+    }
+    return [arg for key, value in settings.items() for arg in ("--setenv", key, value)]
+
+
+def _site_packages():
+    lib = pathlib.Path(sys.prefix) / "lib"
+    return sorted(lib.glob("python3*/site-packages"))
+
+
+def _tool(name):
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin")
+    if not path:
+        raise SandboxUnavailable(f"{name} is not installed. {INSTALL_HELP}")
+    return path
+
+
+def _give(folder, uid):
+    folder = pathlib.Path(folder)
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, uid, uid)
+    folder.chmod(0o700)
+
+
+def _own_process_count():
+    uid = os.getuid()
+    count = 0
+    for status in pathlib.Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("Uid:") and int(line.split()[1]) == uid:
+                count += int(next((x.split()[1] for x in text.splitlines() if x.startswith("Threads:")), "1"))
+                break
+    return count

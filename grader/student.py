@@ -1,0 +1,266 @@
+"""What a problem set's test cells call, inside the student's own kernel.
+
+    check("rnn_step", rnn_step, cases)
+
+runs the student's function on the visible sanity cases written in the test cell and raises
+``CheckFailed`` with one line when a case fails, naming the mistake when exactly one known mistake
+explains every case. The known mistakes' outputs on these visible inputs come precomputed from
+``grader/visible/<problem set>.json``; no reference implementation and no hidden case is ever here.
+
+When the notebook is graded, ``check`` also exports what the function returned (to a file the grader
+reads), and after the last cell
+the grader calls ``run_hidden`` with the hidden inputs; both exports are judged outside this process
+(``grader/verdicts.py``), so nothing done in this kernel can turn a wrong answer into points.
+"""
+
+import contextlib
+import inspect
+import json
+import math
+import os
+import pathlib
+import sys
+
+import numpy as np
+
+from grader.compare import encode, judge
+
+MIME = "application/vnd.rnn-course.grader+json"
+_HERE = pathlib.Path(__file__).resolve().parent
+_registry = {}          # exercise name -> the function object its test cell checked
+_visible_verdicts = {}  # exercise name -> whether its visible check passed in this kernel
+
+
+class CheckFailed(AssertionError):
+    """A failed sanity check. In a notebook it shows as its one line, without a traceback."""
+
+
+class StandInMiss(LookupError):
+    """A call that the visible stand-in of a helper was not prepared for."""
+
+
+def check(name, function, cases):
+    """Check ``function`` (the notebook's ``name``) on ``cases``: dicts with ``"case"`` (a label),
+    ``"args"`` (keyword arguments; nested lists become float64 arrays) and ``"expected"``."""
+    _show_failures_as_one_line()
+    _registry[name] = function
+    info = _visible_info(name)
+    if not callable(function):
+        raise CheckFailed(f"{name}: expected a function named {name}, got {type(function).__name__}")
+    helpers = info.get("helpers", [])
+    runs = {}
+    if helpers:  # first, and exported at once: a helper that kills the kernel must not take this down too
+        runs["standin"] = [_run(function, case, _lookup_standins(info, case["case"])) for case in cases]
+        _export(name, "visible", runs)
+    runs["own"] = [_run(function, case, watch=not _exporting()) for case in cases]
+    _export(name, "visible", {"own": runs["own"]})
+    own_helpers_pass = all(_visible_verdicts.get(helper) for helper in helpers)
+    results = runs["own" if own_helpers_pass else "standin"]
+    expected = {case["case"]: encode(case["expected"]) for case in cases}
+    verdict = judge(name, expected, results, info.get("mistakes", {}), info.get("hints", {}))
+    _visible_verdicts[name] = verdict is None
+    if verdict:
+        raise CheckFailed(verdict[0])
+
+
+def run_hidden(name, cases, standin_sources=None, own=True):
+    """Called by the grader after the notebook ran: the student's ``name`` on the hidden ``cases``, with
+    the correct helpers from ``standin_sources`` in place (first) and as written (unless ``own`` is
+    False), each run exported for judging as soon as it is done."""
+    function = _registry.get(name) or vars(sys.modules["__main__"]).get(name)
+    if not callable(function):
+        _export(name, "hidden", {"missing": f"no function named {name} was defined when its test ran"})
+        return
+    if standin_sources:
+        standins = {helper: _compile(helper, source) for helper, source in standin_sources.items()}
+        _export(name, "hidden", {"standin": [_run(function, case, standins) for case in cases]})
+    if own:
+        _export(name, "hidden", {"own": [_run(function, case) for case in cases]})
+
+
+# ---- running one case ----------------------------------------------------------------------------
+
+def make_args(spec):
+    """A case's keyword arguments: nested lists become fresh float64 arrays, numbers and strings stay,
+    ``{"expr": "lambda x: ..."}`` becomes that function (numpy as ``np``)."""
+    return {key: _as_value(value) for key, value in spec.items()}
+
+
+def _as_value(value):
+    if isinstance(value, dict) and set(value) == {"expr"}:
+        return eval(value["expr"], {"np": np, "math": math, "__builtins__": {}})  # noqa: S307 (course-written)
+    if isinstance(value, list):
+        return np.array(value, dtype=np.float64)
+    return value
+
+
+def _run(function, case, standins=None, watch=False):
+    args = make_args(case["args"])
+    pristine = {k: v.copy() for k, v in args.items() if isinstance(v, np.ndarray)}
+    record = {"case": case["case"], "mutated": []}
+    try:
+        with _helpers_replaced(function, standins or {}), _forbidden_calls_refused(watch):
+            value = function(**args)
+    except BaseException as error:  # noqa: B036 (SystemExit and KeyboardInterrupt are answers too)
+        record["error"] = [type(error).__name__, " ".join(str(error).split())[:400]]
+        return record
+    record["mutated"] = [k for k, v in pristine.items() if not _unchanged(args[k], v)]
+    record["value"] = encode(value)
+    return record
+
+
+def _unchanged(now, before):
+    return isinstance(now, np.ndarray) and now.shape == before.shape and np.array_equal(now, before, equal_nan=True)
+
+
+@contextlib.contextmanager
+def _helpers_replaced(function, replacements):
+    namespace = getattr(function, "__globals__", None)
+    if namespace is None or not replacements:
+        yield
+        return
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+
+class UsesCourseLibrary(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _forbidden_calls_refused(active):
+    """While a visible check runs outside the grader, refuse calls into rnnlib or torch: the graded
+    kernel has neither, so an answer that uses them would pass here and score 0 when graded."""
+    roots = [root for root in map(_package_dir, ("rnnlib", "torch")) if root] if active else []
+    if not roots:
+        yield
+        return
+    previous = sys.getprofile()
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.startswith(tuple(roots)):
+            sys.setprofile(previous)
+            module = frame.f_globals.get("__name__", "?")
+            raise UsesCourseLibrary(f"calls {module}.{frame.f_code.co_name}: solve it with numpy alone "
+                                    "(rnnlib and torch are not available when your notebook is graded)")
+        if event == "c_call" and (getattr(arg, "__module__", None) or "").startswith("torch"):
+            sys.setprofile(previous)
+            raise UsesCourseLibrary("calls torch: solve it with numpy alone "
+                                    "(torch is not available when your notebook is graded)")
+
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+def _package_dir(name):
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None)
+    return str(pathlib.Path(path).resolve().parent) if path else None
+
+
+# ---- stand-ins for helpers -----------------------------------------------------------------------
+
+def _lookup_standins(info, label):
+    """For each helper, a function that answers the calls a correct solution makes on the visible case
+    ``label`` (precomputed), so a wrong helper does not cost this exercise's visible check too."""
+    return {helper: _lookup(helper, info["standin_params"][helper], info["standins"][helper].get(label, []))
+            for helper in info.get("helpers", [])}
+
+
+def _lookup(helper, params, calls):
+    signature = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params])
+    known = [({k: _as_value(v) for k, v in call["args"].items()}, call["value"]) for call in calls]
+
+    def standin(*args, **kwargs):
+        try:
+            given = signature.bind(*args, **kwargs).arguments
+        except TypeError as error:
+            raise StandInMiss(f"{helper} was called with other arguments than its own: {error}") from None
+        for arguments, value in known:
+            if all(_same_argument(given[k], arguments[k]) for k in params):
+                return _decoded(value)
+        raise StandInMiss(f"a correct {helper} was put in place of yours, but this call differs from the "
+                          "ones a straightforward solution makes; fix your own first")
+    return standin
+
+
+def _same_argument(given, known):
+    try:
+        given = np.asarray(given, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    known = np.asarray(known, dtype=np.float64)
+    return given.shape == known.shape and bool(np.allclose(given, known, rtol=1e-9, atol=1e-12))
+
+
+def _decoded(answer):
+    if "seq" in answer:
+        return tuple(_decoded(part) for part in answer["seq"])
+    if "map" in answer:
+        return {k: _decoded(v) for k, v in answer["map"].items()}
+    if "n" in answer:
+        return float(answer["n"])
+    return np.array(answer["a"], dtype=np.float64).reshape(answer["s"])
+
+
+def _compile(helper, source):
+    namespace = {"np": np, "math": math}
+    exec(compile(source, f"<correct {helper}>", "exec"), namespace)  # noqa: S102 (instructor's solution)
+    return namespace[helper]
+
+
+# ---- plumbing ------------------------------------------------------------------------------------
+
+def _exporting():
+    return bool(os.environ.get("GRADER_EXPORT_FILE"))
+
+
+def _export(name, phase, runs):
+    """Append one record to the grader's export file. A file, not a display output: what is written
+    is on disk at once, even when the very next line kills the kernel."""
+    if not _exporting():
+        return
+    with open(os.environ["GRADER_EXPORT_FILE"], "a") as handle:
+        handle.write(json.dumps({"exercise": name, "phase": phase, "runs": runs}) + "\n")
+
+
+_visible_cache = {}
+
+
+def _visible_info(name):
+    if not _visible_cache:
+        for path in sorted((_HERE / "visible").glob("*.json")):
+            _visible_cache.update(json.loads(path.read_text()))
+    return _visible_cache.get(name, {})
+
+
+def _show_failures_as_one_line():
+    """In IPython, show a CheckFailed as ``CheckFailed: <message>`` without a traceback (whose context
+    lines add nothing a student can use). The cell still ends in an error."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def handler(shell, etype, value, tb, tb_offset=None):
+        if etype.__name__ == "CheckFailed":
+            shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+        else:
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+    shell.set_custom_exc((AssertionError,), handler)
