@@ -5,8 +5,9 @@
     L      = mean over the batch of -log softmax(y)[label]                               (rnnlib.losses)
 
 The loss sits at the last step only, so its gradient enters the recurrence at ``h_T`` and reaches an
-input ``x_t`` only by flowing back through every step after it. ``window`` switches from full
-backpropagation through time to truncated BPTT (``rnnlib.tbptt``) with windows of that many steps.
+input ``x_t`` only by flowing back through every step after it. ``window=k`` switches from full
+backpropagation through time to truncated BPTT (``rnnlib.tbptt``): the backward pass stops ``k`` steps
+before the loss, so only ``x_{T-k+1} .. x_T`` receive a gradient.
 
 Parameters: ``[W_ih (H, D), W_hh (H, H), b_ih (H,), b_hh (H,), W_hy (C, H), b_y (C,)]``, PyTorch's
 layout for ``torch.nn.RNN(D, H)`` followed by ``torch.nn.Linear(H, C)``. Inputs ``xs (T, N, D)``,
@@ -25,8 +26,8 @@ def init_params(D, H, C, rng):
 
 def loss_and_grads(params, xs, labels, window=None):
     """Forward over ``xs (T, N, D)``, cross-entropy of the last step's scores against ``labels (N,)``,
-    and the backward pass: full BPTT when ``window`` is None, else truncated to windows of ``window``
-    steps (cut from the start of the sequence).
+    and the backward pass: full BPTT when ``window`` is None, else truncated to the last ``window``
+    steps (windows cut back from the end, ``tbptt.backward(..., align="end")``).
 
     Returns ``(loss, grads, dxs, accuracy)``: the mean loss, one gradient per parameter (same order and
     shapes), the gradient with respect to every input ``(T, N, D)``, and the fraction of the batch whose
@@ -39,6 +40,6 @@ def loss_and_grads(params, xs, labels, window=None):
     dh_T, dW_hy, db_y = linear.backward(dscores, out_cache)
     dhs = np.zeros_like(hs)
     dhs[-1] = dh_T  # the only step with a loss
-    dxs, _, *rnn_grads = rnn.backward(dhs, cache) if window is None else tbptt.backward(dhs, cache, window)
+    dxs, _, *rnn_grads = rnn.backward(dhs, cache) if window is None else tbptt.backward(dhs, cache, window, "end")
     accuracy = float(np.mean(scores.argmax(axis=-1) == labels))
     return loss, [*rnn_grads, dW_hy, db_y], dxs, accuracy

@@ -41,6 +41,42 @@ def loss_and_grads(params, inputs, targets, h0):
     return loss, [dW_ih, dW_hh, db_ih, db_hh, dW_hy, db_y], hs[-1].copy()
 
 
+def evaluate(params, ids):
+    """Mean cross-entropy, in nats per character, of predicting ``ids[1:]`` from ``ids[:-1]`` (a 1-D
+    array of indices read as one sequence from a zero state). Forward pass only."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.size < 2:
+        raise ValueError(f"ids: expected a 1-D array of at least two indices, got shape {ids.shape}")
+    W_ih, W_hh, b_ih, b_hh, W_hy, b_y = params
+    hs, _ = rnn.forward(one_hot(ids[:-1, None], W_ih.shape[1]), np.zeros((1, W_hh.shape[0])), W_ih, W_hh, b_ih, b_hh)
+    return losses.softmax_cross_entropy(linear.forward(hs, W_hy, b_y)[0], ids[1:, None])[0]
+
+
+def train(params, optimizer, streams, k, steps, on_step=None):
+    """Truncated BPTT over a text laid out as ``streams (L, N)`` (``rnnlib.text.streams``).
+
+    Each step takes the next window of ``k`` rows as inputs and the same rows shifted by one as
+    targets, runs ``loss_and_grads`` from the state carried out of the previous window, and calls
+    ``optimizer.step`` (an ``rnnlib.optim`` optimiser built on ``params``). At the end of the streams
+    it starts again from the top with a zero state. ``on_step(step, loss)``, if given, is called after
+    every update. Returns the ``(steps,)`` training losses.
+    """
+    streams = np.asarray(streams)
+    if streams.ndim != 2 or len(streams) < k + 1:
+        raise ValueError(f"streams: expected shape (L, N) with L >= k + 1 = {k + 1}, got {streams.shape}")
+    zero = np.zeros((streams.shape[1], params[1].shape[0]))
+    h, pos, curve = zero, 0, np.empty(steps)
+    for step in range(steps):
+        if pos + k + 1 > len(streams):
+            h, pos = zero, 0
+        curve[step], grads, h = loss_and_grads(params, streams[pos:pos + k], streams[pos + 1:pos + k + 1], h)
+        optimizer.step(grads)
+        pos += k
+        if on_step is not None:
+            on_step(step, curve[step])
+    return curve
+
+
 def sample(params, prompt, length, rng, temperature=1.0):
     """Generate ``length`` characters after the prompt ``prompt`` (a 1-D array of indices, at least one).
 

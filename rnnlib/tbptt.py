@@ -1,8 +1,10 @@
 """Truncated backpropagation through time for the tanh RNN of ``rnnlib.rnn``.
 
 The stream is cut into consecutive windows of ``k`` steps, ``[0, k), [k, 2k), ...`` (the last one may be
-shorter). The forward pass runs over the whole stream and carries the state across window boundaries;
-the backward pass runs inside each window only: the gradient that would flow from the first state of
+shorter; with ``align="end"`` the windows are counted back from the last step instead, so that the
+last window is ``[T - k, T)``: the right cut for a single loss at the end of a sequence). The forward
+pass runs over the whole stream and carries the state across window boundaries; the backward pass runs
+inside each window only: the gradient that would flow from the first state of
 a window into the previous window is dropped, as if that state were a constant (``h.detach()`` in
 PyTorch). A loss at step t therefore reaches back at most to the start of its window, fewer than
 ``k`` steps; with ``k >= T`` nothing is dropped and the result is ``rnn.backward``'s.
@@ -19,23 +21,28 @@ import numpy as np
 from rnnlib import rnn
 
 
-def windows(T, k):
-    """The ``(start, stop)`` bounds of the windows of ``k`` steps that cover ``0 .. T-1``."""
+def windows(T, k, align="start"):
+    """The ``(start, stop)`` bounds, in order, of the windows of ``k`` steps that cover ``0 .. T-1``:
+    cut from the first step (``align="start"``) or from the last (``align="end"``)."""
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k: expected a positive integer window length, got {k!r}")
     if not isinstance(T, (int, np.integer)) or T < 1:
         raise ValueError(f"T: expected a positive integer number of steps, got {T!r}")
-    return [(a, min(a + k, T)) for a in range(0, T, k)]
+    if align == "start":
+        return [(a, min(a + k, T)) for a in range(0, T, k)]
+    if align == "end":
+        return [(max(b - k, 0), b) for b in range(T, 0, -k)][::-1]
+    raise ValueError(f"align: expected 'start' or 'end', got {align!r}")
 
 
-def backward(dhs, cache, k):
+def backward(dhs, cache, k, align="start"):
     """Truncated BPTT from ``dhs (T, N, H)`` and the cache of one ``rnn.forward`` over the stream.
 
     Returns ``dxs, dh0, dW_ih, dW_hh, db_ih, db_hh`` like ``rnn.backward``, with the backward pass cut
-    at every window boundary.
+    at every boundary of ``windows(T, k, align)``.
     """
     xs, h0, W_ih, W_hh, hs = cache  # the cache layout of rnn.forward
-    spans = windows(len(hs), k)
+    spans = windows(len(hs), k, align)
     if len(spans) == 1:
         return rnn.backward(dhs, cache)
     dhs = np.asarray(dhs)

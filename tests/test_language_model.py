@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnlib import language_model as lm
-from rnnlib import torch_bridge
+from rnnlib import optim, torch_bridge
 from rnnlib.gradcheck import numerical_gradient, relative_error
 
 TOL = 1e-10
@@ -87,3 +87,46 @@ def test_argument_errors_name_the_argument(rng):
         lm.sample(params, np.array([1]), 3, rng, temperature=0)
     with pytest.raises(ValueError, match=r"ids: expected values in 0\.\.3 \(V=4\)"):
         lm.loss_and_grads(params, np.full((2, 1), 4), np.zeros((2, 1), dtype=int), np.zeros((1, 3)))
+
+
+def test_evaluate_is_the_forward_loss_of_one_sequence(rng):
+    params = lm.init_params(6, 5, rng)
+    ids = rng.integers(6, size=40)
+    expected = lm.loss_and_grads(params, ids[:-1, None], ids[1:, None], np.zeros((1, 5)))[0]
+    assert abs(lm.evaluate(params, ids) - expected) < 1e-14
+    with pytest.raises(ValueError, match=r"ids: expected a 1-D array of at least two indices, got shape \(1,\)"):
+        lm.evaluate(params, ids[:1])
+
+
+def test_train_carries_the_state_and_restarts_at_the_end(rng):
+    V, H, N, k = 5, 4, 3, 4
+    streams = rng.integers(V, size=(11, N))  # windows at rows 0 and 4; row 8 would need rows up to 12
+    params = lm.init_params(V, H, rng)
+    replay = [p.copy() for p in params]
+    seen = []
+    curve = lm.train(params, optim.SGD(params, lr=0.1), streams, k, 5, on_step=lambda s, loss: seen.append((s, loss)))
+    assert curve.shape == (5,) and [s for s, _ in seen] == list(range(5))
+    assert np.array_equal(curve, [loss for _, loss in seen])
+    # The same updates written out: windows at rows 0, 4, then 0, 4, 0 again, with the state reset at each restart.
+    opt, h = optim.SGD(replay, lr=0.1), np.zeros((N, H))
+    for step, pos in enumerate([0, 4, 0, 4, 0]):
+        h = np.zeros((N, H)) if pos == 0 else h
+        loss, grads, h = lm.loss_and_grads(replay, streams[pos:pos + k], streams[pos + 1:pos + k + 1], h)
+        opt.step(grads)
+        assert loss == curve[step]
+    for a, b in zip(params, replay):
+        assert np.array_equal(a, b)
+
+
+def test_training_lowers_the_loss_below_log_V():
+    from rnnlib import text
+
+    body = text.load()[:3000]
+    vocab = text.Vocabulary(body)
+    ids = vocab.encode(body)
+    params = lm.init_params(len(vocab), 32, np.random.default_rng(0))
+    curve = lm.train(params, optim.Adam(params, lr=1e-2), text.streams(ids, 8), 16, 120)
+    assert curve[:5].mean() > np.log(len(vocab)) - 0.2
+    assert curve[-20:].mean() < text.unigram_entropy(ids, len(vocab))  # learned more than letter frequencies
+    with pytest.raises(ValueError, match=r"streams: expected shape \(L, N\) with L >= k \+ 1 = 17, got \(10, 8\)"):
+        lm.train(params, optim.SGD(params, lr=0.1), np.zeros((10, 8), dtype=int), 16, 3)

@@ -16,13 +16,13 @@ def problem(rng, T=11, N=3, D=2, H=4):
     return rng.standard_normal((T, N, D)), 0.5 * rng.standard_normal((N, H)), weights, rng.standard_normal((T, N, H))
 
 
-def torch_truncated(xs, h0, weights, dhs, k):
+def torch_truncated(xs, h0, weights, dhs, k, align="start"):
     """Gradients of sum(hs * dhs) when torch runs the RNN window by window and detaches the carried state."""
     module = torch_bridge.from_numpy(*weights)
     xs_t = torch.tensor(xs, requires_grad=True)
     h0_t = torch.tensor(h0[None], requires_grad=True)
     h, outs = h0_t, []
-    for a, b in tbptt.windows(len(xs), k):
+    for a, b in tbptt.windows(len(xs), k, align):
         out, h = module(xs_t[a:b], h if a == 0 else h.detach())
         outs.append(out)
     (torch.cat(outs) * torch.from_numpy(dhs)).sum().backward()
@@ -30,12 +30,13 @@ def torch_truncated(xs, h0, weights, dhs, k):
     return [xs_t.grad.numpy(), h0_t.grad[0].numpy(), *(p.grad.numpy() for p in params)], torch.cat(outs)
 
 
+@pytest.mark.parametrize("align", ["start", "end"])
 @pytest.mark.parametrize("k", [1, 2, 3, 5, 10, 11, 50])
-def test_truncated_backward_matches_torch_with_detach(rng, k):
+def test_truncated_backward_matches_torch_with_detach(rng, k, align):
     xs, h0, weights, dhs = problem(rng)
     hs, cache = rnn.forward(xs, h0, *weights)
-    ours = tbptt.backward(dhs, cache, k)
-    theirs, out = torch_truncated(xs, h0, weights, dhs, k)
+    ours = tbptt.backward(dhs, cache, k, align)
+    theirs, out = torch_truncated(xs, h0, weights, dhs, k, align)
     assert relative_error(hs, out.detach().numpy()) < TOL  # detaching changes no forward value
     for name, a, b in zip(NAMES, ours, theirs):
         assert a.shape == b.shape, name
@@ -67,6 +68,8 @@ def test_a_loss_reaches_no_input_before_its_window(rng):
     assert np.all(dxs[:15] == 0.0) and np.all(dxs[15] != 0.0)
     dxs = tbptt.backward(dhs, cache, 8)[0]  # windows [0,8) [8,16)
     assert np.all(dxs[:8] == 0.0) and np.all(np.abs(dxs[8:]).sum(axis=(1, 2)) > 0)
+    dxs = tbptt.backward(dhs, cache, 5, align="end")[0]  # windows [0,1) [1,6) [6,11) [11,16)
+    assert np.all(dxs[:11] == 0.0) and np.all(np.abs(dxs[11:]).sum(axis=(1, 2)) > 0)
 
 
 def test_truncated_gradient_is_the_gradient_with_carried_states_held_constant(rng):
@@ -105,6 +108,10 @@ def test_stream_gradients_equal_truncated_backward(rng, k):
 def test_windows_and_argument_errors(rng):
     assert tbptt.windows(10, 4) == [(0, 4), (4, 8), (8, 10)]
     assert tbptt.windows(3, 5) == [(0, 3)]
+    assert tbptt.windows(10, 4, align="end") == [(0, 2), (2, 6), (6, 10)]
+    assert tbptt.windows(3, 5, align="end") == [(0, 3)]
+    with pytest.raises(ValueError, match=r"align: expected 'start' or 'end', got 'middle'"):
+        tbptt.windows(10, 4, align="middle")
     with pytest.raises(ValueError, match=r"k: expected a positive integer window length, got 0"):
         tbptt.windows(10, 0)
     with pytest.raises(ValueError, match=r"k: expected a positive integer window length, got 2.5"):
