@@ -37,13 +37,14 @@ def decay_curve(scale, length, activation, seed=0, hidden_size=DECAY_HIDDEN, bat
 
 
 def _fitted_rate(norms):
-    """Per-step rate over the finite, positive lags after the first tenth, or nan if there are too few."""
-    start = len(norms) // 10
-    window = norms[start:]
-    good = np.isfinite(window) & (window > 0)
-    if good.sum() < 2 or not good.all():
+    """Per-step rate from the first tenth of the lags up to the first zero or overflow (an underflowing
+    or overflowing curve still gets a rate); nan if fewer than two usable lags."""
+    bad = ~(np.isfinite(norms) & (norms > 0))
+    stop = int(np.argmax(bad)) if bad.any() else len(norms)
+    start = len(norms) // 10 if stop - len(norms) // 10 >= 2 else 0
+    if stop - start < 2:
         return float("nan")
-    return decay.per_step_rate(norms, start=start)
+    return decay.per_step_rate(norms, start=start, stop=stop)
 
 
 def _draw_decay(ax, curves):

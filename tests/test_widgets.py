@@ -77,3 +77,11 @@ def test_decay_grid_has_one_panel_per_activation_and_one_curve_per_scale():
         assert [t.get_text().split(":")[0] for t in ax.get_legend().get_texts()] == ["s = 0.5", "s = 3"]
     # The linear network with 3 x orthogonal grows by exactly 3 per step back.
     assert "x3.00/step" in axes[1].get_legend().get_texts()[1].get_text()
+
+
+def test_a_curve_that_underflows_to_zero_still_gets_its_rate(explorer):
+    explorer.activation.value = "linear"
+    explorer.length.value = 300
+    explorer.scale.value = 0.1  # 0.1 ** 300 underflows: the curve reaches exact zeros
+    assert np.any(widgets.decay_curve(0.1, 300, "linear", 0) == 0)
+    assert explorer.rate == pytest.approx(0.1, rel=1e-3)  # subnormal floats near the end lose digits
