@@ -47,21 +47,20 @@ from nbgrader.preprocessors import (  # noqa: E402
     GetGrades,
     IgnorePattern,
     LimitOutput,
-    OverwriteCells,
     OverwriteKernelspec,
     SaveAutoGrades,
 )
 
 from grader.execute import SandboxedExecute  # noqa: E402
-from grader.notebooks import NormalizeNotebook  # noqa: E402
+from grader.notebooks import NormalizeNotebook, RestoreCells  # noqa: E402
 from grader.verdicts import TrustedVerdicts  # noqa: E402
 
 # Before running: give cells ids (nbformat 4.4 notebooks have none), restore every locked cell the
 # student edited, and put back test cells that were deleted (instead of a silent zero).
 c.Autograde.sanitize_preprocessors = [NormalizeNotebook, ClearOutput, DeduplicateIds, OverwriteKernelspec,
-                                      OverwriteCells, CheckCellMetadata]
-c.OverwriteCells.add_missing_cells = True
-c.OverwriteCells.missing_cell_notification = ("This cell (id: {cell_id}) was missing from the submission; "
+                                      RestoreCells, CheckCellMetadata]
+c.RestoreCells.add_missing_cells = True
+c.RestoreCells.missing_cell_notification = ("This cell (id: {cell_id}) was missing from the submission; "
                                               "the grader put it back and ran it.\n\n")
 
 # Running: the sandboxed, crash-proof Execute step, then the trusted verdicts, then nbgrader's scoring.

@@ -19,7 +19,8 @@ class QuestionCsvExport(ExportPlugin):
         wanted_assignments = {str(a) for a in self.assignment}
         wanted_students = {str(s) for s in self.student}
         assignments = [a for a in gradebook.assignments if not wanted_assignments or a.name in wanted_assignments]
-        questions = [f"{nb.name}:{cell.name}" for a in assignments for nb in a.notebooks for cell in nb.grade_cells]
+        questions = [f"{nb.name}:{cell.name}" for a in assignments for nb in a.notebooks
+                     for cell in list(nb.grade_cells) + list(nb.task_cells)]
         with open(self.to or "grades.csv", "w", newline="") as handle:
             writer = csv.DictWriter(handle, FIXED + list(dict.fromkeys(questions)))
             writer.writeheader()

@@ -1,6 +1,9 @@
-"""A throw-away nbgrader course for the grading tests: the repository's solutions/ and exercises/ in a
-temporary folder, driven through nbgrader's Python API in this process (no 9-second CLI start-ups)."""
+"""A throw-away course for the grading tests: the repository's solutions/ and exercises/ in a temporary
+folder, graded through the real `make grade` path (``grader.classroom.grade_class``) and checked with
+nbgrader's own Validator, as an instructor and a student would use them."""
 
+import concurrent.futures
+import multiprocessing
 import pathlib
 import re
 import shutil
@@ -22,19 +25,11 @@ class Course:
             shutil.copytree(ROOT / folder, self.root / folder)
         self.config = load_config(self.root)
         self.api = make_api(self.config)
-        self.generated = {}
 
-    def release(self, assignment):
-        """Generate the student version into the course's own release folder (the gradebook needs it)."""
-        if assignment not in self.generated:
-            result = self.api.generate_assignment(assignment, force=True, create=True)
-            assert result["success"], result.get("error") or result["log"]
-            self.generated[assignment] = True
-
-    def submit(self, assignment, student, answers=None, edit=None):
+    def submit(self, assignment, student, answers=None, edit=None, files=None, notebook=None):
         """Put a submission in submitted/: the release notebook with the solution cells named in
-        ``answers`` ({grade_id: source}) filled in; ``edit(nb)`` may change it further."""
-        self.release(assignment)
+        ``answers`` ({grade_id: source}) filled in; ``edit(nb)`` may change it further; ``files`` adds
+        other files ({name: text}); ``notebook`` saves it under another name."""
         folder = self.root / "submitted" / student / assignment
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -46,43 +41,45 @@ class Course:
                 if answers and grade_id in answers:
                     cell.source = answers[grade_id]
             if edit:
-                edit(nb)
-            nbformat.write(nb, folder / path.name)
-            paths.append(folder / path.name)
+                nb = edit(nb) or nb
+            target = folder / (notebook or path.name)
+            if isinstance(nb, str):
+                target.write_text(nb)
+            else:
+                nbformat.write(nb, target)
+            paths.append(target)
+        for name, text in (files or {}).items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text)
         (folder / "timestamp.txt").write_text("2026-11-22 12:00:00.000000 UTC")
         return paths
 
-    def autograde(self, assignment, student):
-        """Autograde one submission; return {grade_id: (score, max_score)} for autograded test cells."""
-        result = self.api.autograde(assignment, student, force=True, create=True)
-        assert result["success"], result.get("error") or result["log"]
+    def grade(self, assignment, workers=2, overrides=None):
+        from grader.classroom import grade_class
+
+        return grade_class(assignment, root=self.root, workers=workers, overrides=overrides, progress=False)
+
+    def scores(self, assignment, student):
+        """{grade_id: (score, max_score)} of a graded submission."""
         from nbgrader.api import Gradebook
 
-        scores = {}
-        with Gradebook(self.api.coursedir.db_url, course_id=self.api.coursedir.course_id) as gradebook:
+        with Gradebook(self.config.CourseDirectory.db_url, course_id="rnn-course") as gradebook:
             submission = gradebook.find_submission(assignment, student)
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    scores[grade.name] = (grade.score, grade.max_score)
-        return scores
+            return {grade.name: (grade.score, grade.max_score)
+                    for notebook in submission.notebooks for grade in notebook.grades}
 
     def autograded_notebook(self, assignment, student, name):
         return nbformat.read(self.root / "autograded" / student / assignment / name, as_version=4)
 
     def feedback_html(self, assignment, student):
-        result = self.api.generate_feedback(assignment, student, force=True)
-        assert result["success"], result.get("error") or result["log"]
         return "\n".join(p.read_text() for p in (self.root / "feedback" / student / assignment).glob("*.html"))
 
-    def validate(self, path):
-        """nbgrader validate on one notebook; returns the set of grade_ids of the test cells that fail."""
-        from nbgrader.validator import Validator
 
-        results = Validator(config=self.config).validate(str(path))
-        assert not results.get("type_changed") and not results.get("changed"), results
-        nb = nbformat.read(path, as_version=4)
-        by_source = {c.source.strip(): c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
-        return {by_source[f["source"]] for f in results.get("failed", [])}
+def points(assignment, notebook):
+    """{grade_id: points} of the autograded test cells of an instructor notebook."""
+    nb = nbformat.read(ROOT / "solutions" / assignment / notebook, as_version=4)
+    return {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"]) for c in nb.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
 
 
 def solution_sources(assignment, notebook):
@@ -93,3 +90,22 @@ def solution_sources(assignment, notebook):
         for cell in nb.cells
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
     }
+
+
+def validate_all(paths, workers=2):
+    """nbgrader validate on each notebook, in parallel processes: {path: {failing grade_id: message}}."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return dict(zip(paths, pool.map(validate, [str(p) for p in paths])))
+
+
+def validate(path):
+    """nbgrader validate, as a student runs it: {grade_id of a failing test cell: its error line}."""
+    from nbgrader.validator import Validator
+
+    config = load_config(pathlib.Path(path).parent)
+    results = Validator(config=config).validate(str(path))
+    assert not results.get("type_changed") and not results.get("changed"), results
+    nb = nbformat.read(path, as_version=4)
+    by_source = {c.source.strip(): c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+    return {by_source[f["source"]]: f["error"] for f in results.get("failed", [])}
