@@ -8,7 +8,7 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: venv book test lint bench references exercises lock clean
+.PHONY: venv book browser-check lab test lint bench references exercises lock clean
 
 venv: $(STAMP)
 
@@ -18,11 +18,32 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# Executes every lesson (no cache: an edit in rnnlib/ must show), fails on any cell error or warning.
-book: $(STAMP)
+# MathJax 3 for the book, the exact version pinned in package.json and package-lock.json; the site serves
+# a trimmed copy of it (scripts/book_ext.py), never a CDN.
+MATHJAX := node_modules/mathjax/package.json
+$(MATHJAX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Executes the lessons whose code or rnnlib changed (jupyter-cache keyed on both; see _config.yml), then
+# builds every page from a fresh Sphinx environment (--all, so cached lessons raise their warnings again)
+# and fails on any cell error, stderr output or warning; check_book.py looks for instructor material.
+book: $(STAMP) $(MATHJAX)
 	rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . --all -W --keep-going
 	$(BIN)/python scripts/check_book.py
+
+# Opens every page of the built book in headless Chromium with the network blocked (math, images, cell
+# outputs, links, instructor material); screenshots in _build/screenshots. Run after `make book`.
+browser-check: $(STAMP)
+	$(BIN)/python scripts/browser_check.py
+
+# JupyterLab from this environment, with MyST Markdown lessons opening as notebooks (jupytext).
+# Extra options go in LAB_ARGS, e.g. `make lab LAB_ARGS=--allow-root` on a machine where you are root.
+lab: $(STAMP)
+	$(BIN)/jupytext-config --settings-file $(VENV)/etc/jupyter/labconfig/default_setting_overrides.json \
+	  set-default-viewer markdown myst
+	$(BIN)/jupyter lab $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,7 +13,7 @@ blocked and reported. On every page it checks:
 - links: every link inside the site points to an existing file, and a ``#fragment`` to an existing id;
 - instructor material: no solution line or hidden-test value of any problem set appears in the text.
 
-A full-page screenshot of every page goes to ``--shots``. Exits 1 when any page has a problem, and 2
+A full-page screenshot (JPEG) of every page goes to ``--shots``. Exits 1 when any page has a problem, and 2
 when the site or the browser is missing: a browser that cannot start is a failure, never a skip.
 """
 
@@ -59,6 +59,11 @@ INSPECT = """async () => {
          [...document.querySelectorAll('a[name]')].map(e => e.getAttribute('name'))),
   };
 }"""
+
+
+def screenshot_name(page):
+    """``chapters/01_recurrence.html`` -> ``chapters__01_recurrence.jpg``."""
+    return page.replace("/", "__").removesuffix(".html") + ".jpg"
 
 
 def site_pages(site):
@@ -160,9 +165,9 @@ def visit(context, page_path, shots, name, prints):
     found += [f"request to another host (blocked): {url}" for url in blocked]
     found += [f"script error: {e[:200]}" for e in script_errors]
     if shots:
-        shot = pathlib.Path(shots) / (name.replace("/", "__").removesuffix(".html") + ".png")
+        shot = pathlib.Path(shots) / screenshot_name(name)
         shot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shot), full_page=True)
+        page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=80)  # a third faster than PNG
     page.close()
     return found, [*info["links"], info["ids"]]
 
