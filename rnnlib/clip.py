@@ -8,17 +8,21 @@ def global_norm(grads):
     return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads)))
 
 
-def clip_by_global_norm(grads, max_norm):
+def clip_by_global_norm(grads, max_norm, eps=1e-6):
     """Rescale every array by the same factor so that their global norm is at most ``max_norm``.
 
-    The direction of the full gradient is kept. Returns ``(clipped, norm_before)``; like torch, the
-    factor is ``max_norm / (norm + 1e-6)``, applied only when it is below 1.
+    ``grads`` is a list of arrays of any shapes. The direction of the full gradient is kept. Returns
+    ``(clipped, norm_before)``: a list of new arrays of the same shapes, and the global norm of
+    ``grads``. Like torch, the factor is ``max_norm / (norm + eps)``, applied only when it is below 1;
+    ``eps`` defaults to torch's fixed 1e-6, which keeps a zero norm from dividing by zero.
     """
     if not max_norm > 0:
         raise ValueError(f"max_norm: expected a positive number, got {max_norm!r}")
+    if not eps >= 0:
+        raise ValueError(f"eps: expected a non-negative number, got {eps!r}")
     grads = [np.asarray(g) for g in grads]
     norm = global_norm(grads)
-    scale = max_norm / (norm + 1e-6)
+    scale = max_norm / (norm + eps) if norm + eps > 0 else np.inf
     if scale >= 1.0:
         return [g.copy() for g in grads], norm
     return [g * scale for g in grads], norm
