@@ -6,7 +6,8 @@ Modules: ``rnn``, ``lstm``, ``gru`` (cell and sequence forward/backward, PyTorch
 softmax cross-entropy with gradients), ``optim`` (SGD, Adam), ``linear`` (per-step output layer),
 ``tbptt`` (truncated BPTT), ``text`` (the shipped text, character encoding), ``language_model``
 (a character-level RNN model), ``sizes`` (parameter counts, equal-count hidden sizes), ``timing``
-(time per step of torch layers), ``classifier`` (an RNN that labels a sequence from its last state).
+(time per step of torch layers), ``classifier`` (an RNN that labels a sequence from its last state),
+``padding`` (padded batches, masks, each sequence's last state).
 """
 
 from rnnlib import (
@@ -20,6 +21,7 @@ from rnnlib import (
     losses,
     lstm,
     optim,
+    padding,
     rnn,
     sizes,
     tbptt,
@@ -31,4 +33,5 @@ from rnnlib import (
 __all__ = ["clip", "decay", "gradcheck", "gru", "lstm", "rnn", "torch_bridge"]
 __all__ += ["classifier", "language_model", "linear", "losses", "optim", "tbptt", "text"]
 __all__ += ["sizes", "timing"]  # chapter 5: parameter counts and matched sizes; time per step
+__all__ += ["padding"]  # chapter 1: batches of sequences of different lengths
 __version__ = "0.1.0"

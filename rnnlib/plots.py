@@ -295,3 +295,70 @@ def plot_norms_by_lag(norms, ax=None, title=None, rates=None, styles=None):
     if title:
         ax.set_title(title)
     return ax
+
+
+def _pattern_box(ax, x, y, text, colour):
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x - 0.3, y - 0.2), 0.6, 0.4, boxstyle="round,pad=0.04", facecolor=colour,
+                                edgecolor="black", lw=1))
+    ax.text(x, y, text, ha="center", va="center", fontsize=10)
+
+
+def _pattern_arrow(ax, start, end, colour="black", text=None):
+    from matplotlib.patches import FancyArrowPatch
+
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, lw=1.1, color=colour))
+    if text:
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.18, text, ha="center", fontsize=9,
+                color=colour)
+
+
+def _pattern_chain(ax, x0, inputs, states, outputs, state_colour="#fde2c8"):
+    """One recurrent chain: input boxes (row 0), state boxes (row 1), output boxes (row 2) where given."""
+    for k, (x_text, h_text, y_text) in enumerate(zip(inputs, states, outputs)):
+        x = x0 + 1.0 * k
+        _pattern_box(ax, x, 0.0, x_text, "#dceefb")
+        _pattern_box(ax, x, 1.1, h_text, state_colour)
+        _pattern_arrow(ax, (x, 0.22), (x, 0.88))
+        if k:
+            _pattern_arrow(ax, (x - 0.68, 1.1), (x - 0.32, 1.1))
+        if y_text:
+            _pattern_box(ax, x, 2.2, y_text, "#d9f2d0")
+            _pattern_arrow(ax, (x, 1.32), (x, 1.98))
+
+
+def plot_io_patterns(axes=None):
+    """Three ways to read outputs off a recurrent layer, drawn side by side.
+
+    Many-to-one (one output from the last state), many-to-many (an output at every step) and
+    encoder-decoder (an encoder reads the input, its last state starts a decoder that writes an output
+    sequence of another length, each step reading the previous output). Inputs are blue, states orange
+    (decoder states purple), outputs green. ``axes`` is a sequence of three matplotlib axes, or None for
+    a new figure. Returns the three axes.
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 3, figsize=(13, 3.1), layout="constrained",
+                               gridspec_kw={"width_ratios": [4, 4, 6.5]})
+    axes = list(axes)
+    if len(axes) != 3:
+        raise ValueError(f"axes: expected 3 axes, got {len(axes)}")
+    steps = [f"$x_{k}$" for k in (1, 2, 3, 4)]
+    states = [f"$h_{k}$" for k in (1, 2, 3, 4)]
+    _pattern_chain(axes[0], 0.0, steps, states, [None, None, None, "$y$"])
+    axes[0].set_title("many-to-one: one output per sequence")
+    _pattern_chain(axes[1], 0.0, steps, states, [f"$y_{k}$" for k in (1, 2, 3, 4)])
+    axes[1].set_title("many-to-many: an output at every step")
+    _pattern_chain(axes[2], 0.0, steps[:3], states[:3], [None, None, None])
+    _pattern_chain(axes[2], 3.3, ["$y_0$", "$y_1$", "$y_2$", "$y_3$"], [f"$d_{k}$" for k in (1, 2, 3, 4)],
+                   [f"$y_{k}$" for k in (1, 2, 3, 4)], state_colour="#e4d7f5")
+    _pattern_arrow(axes[2], (2.32, 1.1), (2.98, 1.1), colour="tab:purple", text="$h_3$")
+    axes[2].set_title("encoder-decoder: the encoder's last state starts the decoder")
+    for ax, width in zip(axes, (4, 4, 7.3)):
+        ax.set_xlim(-0.5, width - 0.5)
+        ax.set_ylim(-0.35, 2.55)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    return axes
