@@ -146,3 +146,82 @@ def adding(n, T, rng):
     columns = np.arange(n)
     markers[first, columns] = markers[second, columns] = 1.0
     return np.stack([values, markers], axis=-1), values[first, columns] + values[second, columns]
+
+
+# The temporal-order task (Hochreiter & Schmidhuber 1997, experiment 6a): the order of two marked symbols.
+TEMPORAL_ORDER_VOCAB = ("a", "b", "c", "d", "X", "Y", "B", "E")  # distractors, the two relevant symbols, start, end
+TEMPORAL_ORDER_CLASSES = ("XX", "XY", "YX", "YY")  # label = 2 * (first is Y) + (second is Y)
+TEMPORAL_ORDER_CHANCE = 1 / len(TEMPORAL_ORDER_CLASSES)
+
+
+def temporal_order_positions(T):
+    """The ranges (inclusive) of the two relevant steps for length ``T``: ``((lo1, hi1), (lo2, hi2))``.
+
+    The original task has ``T`` = 100 to 110 with the relevant symbols at steps 10-20 and 50-60; here the
+    same proportions of a fixed ``T``: ``[max(1, T//10), max(1, T//5)]`` and ``[T//2, T//2 + T//10]``.
+    """
+    if not isinstance(T, (int, np.integer)) or isinstance(T, bool) or T < 8:
+        raise ValueError(f"T: expected an integer sequence length of at least 8, got {T!r}")
+    return (max(1, T // 10), max(1, T // 5)), (T // 2, T // 2 + T // 10)
+
+
+def temporal_order(n, T, rng):
+    """Classify a sequence of ``T`` symbols by the order in which two relevant symbols appeared.
+
+    Step 0 is the start symbol ``B`` and step ``T - 1`` the end symbol ``E``; every other step is a
+    distractor drawn uniformly from ``a, b, c, d``, except two steps that carry ``X`` or ``Y`` (each
+    equally likely, independently): one uniform in the first range and one in the second range of
+    ``temporal_order_positions(T)``. The label is one of ``TEMPORAL_ORDER_CLASSES`` (``XX, XY, YX, YY``),
+    so chance accuracy is 1/4; the distractors carry no information about it.
+
+    Returns ``tokens (T, N)`` int64, ids into ``TEMPORAL_ORDER_VOCAB`` (``tasks.one_hot`` gives the inputs
+    ``(T, N, 8)``), and ``labels (N,)`` int64 in ``0..3``.
+    """
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n: expected a positive integer batch size, got {n!r}")
+    (lo1, hi1), (lo2, hi2) = temporal_order_positions(T)
+    tokens = rng.integers(4, size=(T, n))
+    tokens[0], tokens[-1] = TEMPORAL_ORDER_VOCAB.index("B"), TEMPORAL_ORDER_VOCAB.index("E")
+    first, second = rng.integers(lo1, hi1 + 1, size=n), rng.integers(lo2, hi2 + 1, size=n)
+    is_y = rng.integers(2, size=(2, n))
+    columns = np.arange(n)
+    tokens[first, columns] = TEMPORAL_ORDER_VOCAB.index("X") + is_y[0]
+    tokens[second, columns] = TEMPORAL_ORDER_VOCAB.index("X") + is_y[1]
+    return tokens.astype(np.int64), (2 * is_y[0] + is_y[1]).astype(np.int64)
+
+
+# The copy task (Arjovsky, Shah & Bengio 2016): reproduce a short string after a long blank gap.
+COPY_BLANK = 0  # token id of the blank; the symbols are 1..n_symbols and the delimiter is n_symbols + 1
+
+
+def copy(n, T, rng, length=10, n_symbols=8):
+    """Read ``length`` symbols, wait through a gap, then write the symbols back when a delimiter appears.
+
+    Each sequence has ``T + 2 * length`` steps: ``length`` symbols drawn uniformly from ``1..n_symbols``,
+    ``T - 1`` blanks (id ``COPY_BLANK`` = 0), the delimiter (id ``n_symbols + 1``), then ``length`` blanks.
+    The target is a blank at each of the first ``T + length`` steps and the ``length`` symbols, in order,
+    at the last ``length`` steps. The vocabulary has ``n_symbols + 2`` ids (``tasks.one_hot``).
+
+    Returns ``tokens (T + 2*length, N)`` and ``targets (T + 2*length, N)``, both int64.
+    See ``copy_baseline`` for the loss of a model without memory.
+    """
+    for name, size, least in (("n", n, 1), ("T", T, 1), ("length", length, 1), ("n_symbols", n_symbols, 2)):
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < least:
+            raise ValueError(f"{name}: expected an integer of at least {least}, got {size!r}")
+    symbols = rng.integers(1, n_symbols + 1, size=(length, n))
+    tokens = np.full((T + 2 * length, n), COPY_BLANK, dtype=np.int64)
+    tokens[:length] = symbols
+    tokens[length + T - 1] = n_symbols + 1
+    targets = np.full_like(tokens, COPY_BLANK)
+    targets[T + length:] = symbols
+    return tokens, targets
+
+
+def copy_baseline(T, length=10, n_symbols=8):
+    """Mean cross-entropy per step (nats) of the best model *without memory* on ``copy(n, T, ...)``.
+
+    It predicts a blank with certainty until the delimiter has passed and then a uniform guess over the
+    ``n_symbols`` symbols, so it scores ``length * log(n_symbols) / (T + 2 * length)``; its accuracy on
+    the ``length`` recall steps is ``1 / n_symbols``.
+    """
+    return length * float(np.log(n_symbols)) / (T + 2 * length)
