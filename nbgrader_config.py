@@ -43,7 +43,6 @@ from nbgrader.preprocessors import (  # noqa: E402
     ClearHiddenTests,
     ClearMarkScheme,
     ClearOutput,
-    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     LimitOutput,
@@ -52,12 +51,12 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 from grader.execute import SandboxedExecute  # noqa: E402
-from grader.notebooks import NormalizeNotebook, RestoreCells  # noqa: E402
+from grader.notebooks import DropDuplicateIds, NormalizeNotebook, RestoreCells  # noqa: E402
 from grader.verdicts import TrustedVerdicts  # noqa: E402
 
 # Before running: give cells ids (nbformat 4.4 notebooks have none), restore every locked cell the
 # student edited, and put back test cells that were deleted (instead of a silent zero).
-c.Autograde.sanitize_preprocessors = [NormalizeNotebook, ClearOutput, DeduplicateIds, OverwriteKernelspec,
+c.Autograde.sanitize_preprocessors = [NormalizeNotebook, ClearOutput, DropDuplicateIds, OverwriteKernelspec,
                                       RestoreCells, CheckCellMetadata]
 c.RestoreCells.add_missing_cells = True
 c.RestoreCells.missing_cell_notification = ("This cell (id: {cell_id}) was missing from the submission; "

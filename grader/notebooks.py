@@ -65,3 +65,21 @@ def _without_instructor_regions(source):
         elif not hiding:
             kept.append(line)
     return "\n".join(kept)
+
+
+class DropDuplicateIds(NbGraderPreprocessor):
+    """Keep the nbgrader metadata of the first cell with a given grade_id and remove it from copies
+    (nbgrader's DeduplicateIds leaves an empty dict behind, on which its own OverwriteCells fails)."""
+
+    def preprocess(self, nb, resources):
+        seen = set()
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id is None:
+                continue
+            if grade_id in seen:
+                self.log.warning("Cell with id '%s' exists multiple times; the copy is graded as ordinary code",
+                                 grade_id)
+                del cell.metadata["nbgrader"]
+            seen.add(grade_id)
+        return nb, resources

@@ -27,6 +27,7 @@ from grader.compare import encode, judge
 
 MIME = "application/vnd.rnn-course.grader+json"
 _HERE = pathlib.Path(__file__).resolve().parent
+_PRISTINE_NUMPY = dict(vars(np))  # numpy as the setup cell imported it, before any student code ran
 _registry = {}          # exercise name -> the function object its test cell checked
 _visible_verdicts = {}  # exercise name -> whether its visible check passed in this kernel
 
@@ -56,8 +57,9 @@ def check(name, function, cases):
     _export(name, "visible", {"own": runs["own"]})
     own_helpers_pass = all(_visible_verdicts.get(helper) for helper in helpers)
     results = runs["own" if own_helpers_pass else "standin"]
-    expected = {case["case"]: encode(case["expected"]) for case in cases}
-    verdict = judge(name, expected, results, info.get("mistakes", {}), info.get("hints", {}))
+    with _pristine_numpy():
+        expected = {case["case"]: encode(case["expected"]) for case in cases}
+        verdict = judge(name, expected, results, info.get("mistakes", {}), info.get("hints", {}))
     _visible_verdicts[name] = verdict is None
     if verdict:
         raise CheckFailed(verdict[0])
@@ -104,9 +106,24 @@ def _run(function, case, standins=None, watch=False):
     except BaseException as error:  # noqa: B036 (SystemExit and KeyboardInterrupt are answers too)
         record["error"] = [type(error).__name__, " ".join(str(error).split())[:400]]
         return record
-    record["mutated"] = [k for k, v in pristine.items() if not _unchanged(args[k], v)]
-    record["value"] = encode(value)
+    with _pristine_numpy():
+        record["mutated"] = [k for k, v in pristine.items() if not _unchanged(args[k], v)]
+        record["value"] = encode(value)
     return record
+
+
+@contextlib.contextmanager
+def _pristine_numpy():
+    """numpy's own functions back in place while this module works (a student may have patched them
+    for their own code), then the student's versions again."""
+    current = dict(vars(np))
+    vars(np).update(_PRISTINE_NUMPY)
+    try:
+        yield
+    finally:
+        for key in set(vars(np)) - set(current):
+            delattr(np, key)
+        vars(np).update(current)
 
 
 def _unchanged(now, before):
@@ -188,9 +205,10 @@ def _lookup(helper, params, calls):
             given = signature.bind(*args, **kwargs).arguments
         except TypeError as error:
             raise StandInMiss(f"{helper} was called with other arguments than its own: {error}") from None
-        for arguments, value in known:
-            if all(_same_argument(given[k], arguments[k]) for k in params):
-                return _decoded(value)
+        with _pristine_numpy():
+            for arguments, value in known:
+                if all(_same_argument(given[k], arguments[k]) for k in params):
+                    return _decoded(value)
         raise StandInMiss(f"a correct {helper} was put in place of yours, but this call differs from the "
                           "ones a straightforward solution makes; fix your own first")
     return standin
