@@ -8,7 +8,8 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: venv book browser-check lab test lint bench references exercises lock clean
+.PHONY: venv system book browser-check lab lab-sweep test lint bench references exercises release collect grade \
+        feedback check-ps lock clean
 
 venv: $(STAMP)
 
@@ -45,7 +46,18 @@ lab: $(STAMP)
 	  set-default-viewer markdown myst
 	$(BIN)/jupyter lab $(LAB_ARGS)
 
-test: $(STAMP)
+# The full sweep of chapter 6's long-range lab (RNN, LSTM, GRU on the adding problem and temporal order at
+# increasing lengths, 3 seeds; about half an hour on two cores). Rewrites rnnlib/data/lab_sweep.csv, whose
+# header records the command, seeds and versions; the chapter plots it next to its own reduced run.
+lab-sweep: $(STAMP)
+	$(BIN)/python scripts/lab_sweep.py --workers 2
+
+# Debian packages the tests need (bubblewrap for sandboxed grading, postgresql, chromium); installs what is
+# missing when run as root or with sudo, else says what to install.
+system:
+	bash scripts/install_system_deps.sh
+
+test: $(STAMP) system
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -55,16 +67,41 @@ lint: $(STAMP)
 # Some machines force an older OpenBLAS kernel (OPENBLAS_CORETYPE) to dodge bugs of old builds; the
 # pinned numpy does not need it, so the benchmark lets OpenBLAS pick (the table header names the kernel).
 # Tests and lessons keep the machine's setting.
-bench: $(STAMP)
+bench: $(STAMP) system
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_cells.py
+	$(BIN)/python bench/bench_grading.py
 
-# Rewrites the hidden-test reference values in solutions/ from rnnlib, then regenerates exercises/.
+# Rewrites grader/references/*.json (hidden cases, reference outputs) and grader/visible/*.json from rnnlib
+# and the instructor notebooks, bit for bit, then regenerates exercises/.
 references: $(STAMP)
-	$(BIN)/python scripts/make_references.py
+	$(BIN)/python -m grader.references
 	$(MAKE) exercises
 
 exercises: $(STAMP)
 	$(BIN)/python scripts/make_exercises.py
+
+# ---- instructors: one command per step (PS=<problem set>, e.g. PS=ps1_recurrence) ----
+check-ps:
+	@test -n "$(PS)" || { echo "say which problem set: make $(MAKECMDGOALS) PS=ps1_recurrence"; exit 2; }
+
+# Register the problem set in the gradebook and copy the student version to the exchange.
+release: $(STAMP) check-ps
+	$(BIN)/nbgrader generate_assignment $(PS) --force
+	$(BIN)/nbgrader release_assignment $(PS) --force
+
+# Gather the submissions from the exchange into submitted/<student>/$(PS)/.
+collect: $(STAMP) check-ps
+	$(BIN)/nbgrader collect $(PS)
+
+# Grade every submitted/*/$(PS)/ in the sandbox (UNSANDBOXED=1 to run without it), record the grades,
+# write feedback/, grades.csv and reports/$(PS)/class_summary.{csv,html}.
+grade: $(STAMP) check-ps
+	$(BIN)/python -m grader grade $(PS) $(if $(UNSANDBOXED),--unsandboxed,)
+
+# Return the feedback through the exchange (after grading the written answers in the formgrader).
+feedback: $(STAMP) check-ps
+	$(BIN)/nbgrader generate_feedback $(PS) --force
+	$(BIN)/nbgrader release_feedback $(PS)
 
 # Re-resolve the pinned tree from requirements.in (torch stays at the CPU wheel).
 lock:
@@ -74,4 +111,4 @@ lock:
 	  /tmp/rnnlib-lock/bin/pip freeze | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.txt
 
 clean:
-	rm -rf _build submitted autograded feedback gradebook.db
+	rm -rf _build submitted autograded feedback gradebook.db reports grades.csv
