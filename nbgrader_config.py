@@ -33,8 +33,16 @@ c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# `nbgrader validate` prints each failing test's line; nbgrader's default width cut them at 87 characters.
-c.Validator.width = 1000
+# `nbgrader validate` cuts every line at 87 characters: the grader wraps its messages to fit.
+# It also prints nothing at all for a path that does not exist; say so instead.
+import sys  # noqa: E402
+
+if len(sys.argv) > 2 and sys.argv[1] == "validate" and not os.environ.get("GRADER_VALIDATE_CHECKED"):
+    os.environ["GRADER_VALIDATE_CHECKED"] = "1"  # nbgrader reads this file several times
+    for _path in (a for a in sys.argv[2:] if a.endswith(".ipynb")):
+        if not os.path.exists(_path):
+            print(f"nbgrader validate: there is no notebook {_path!r} here ({os.getcwd()}). From the course "
+                  "folder, a problem set is at exercises/<name>/<name>.ipynb.", file=sys.stderr)
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402

@@ -241,6 +241,14 @@ def explaining_mistakes(results, mistake_results):
             if all(r["case"] in by_case and reproduces(r, by_case[r["case"]]) for r in results)]
 
 
+def wrapped(text, width=84):
+    """``text`` as lines of at most ``width`` characters (never breaking a word), so that nbgrader
+    validate, which cuts every line at 87 characters, shows all of it."""
+    import textwrap
+
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
 def one_line(text, limit=240):
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -28,13 +28,14 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
 from grader import problem_sets, sandbox
+from grader.compare import wrapped
 from grader.student import MIME
 
 NOT_RUN = "NotRun"
 
 
 def error_output(name, message):
-    return NotebookNode(output_type="error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
+    return NotebookNode(output_type="error", ename=name, evalue=message, traceback=wrapped(f"{name}: {message}"))
 
 
 class SandboxKernelManager(AsyncKernelManager):

@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 
-from grader.compare import encode, judge
+from grader.compare import encode, judge, wrapped
 
 MIME = "application/vnd.rnn-course.grader+json"
 _HERE = pathlib.Path(__file__).resolve().parent
@@ -277,7 +277,7 @@ def _show_failures_as_one_line():
 
     def handler(shell, etype, value, tb, tb_offset=None):
         if etype.__name__ == "CheckFailed":
-            shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+            shell._showtraceback(etype, value, wrapped(f"{etype.__name__}: {value}"))
         else:
             shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
