@@ -26,11 +26,14 @@ $(MATHJAX): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Executes the lessons whose code or rnnlib changed (jupyter-cache keyed on both; see _config.yml), then
-# builds every page from a fresh Sphinx environment (--all, so cached lessons raise their warnings again)
-# and fails on any cell error, stderr output or warning; check_book.py looks for instructor material.
+# Executes the lessons whose code or rnnlib changed, two at a time, into the cache the build reads
+# (jupyter-cache keyed on both; see _config.yml), then builds every page from a fresh Sphinx environment
+# (--all, so cached lessons raise their warnings again) and fails on any cell error, stderr output or
+# warning; check_book.py looks for instructor material.
+BOOK_JOBS ?= 2
 book: $(STAMP) $(MATHJAX)
 	rm -rf _build/html _build/.doctrees
+	$(BIN)/python scripts/execute_lessons.py --jobs $(BOOK_JOBS)
 	$(BIN)/jupyter-book build . --all -W --keep-going
 	$(BIN)/python scripts/check_book.py
 

@@ -77,12 +77,17 @@ def rnnlib_key(root):
     return digest.hexdigest()[:16]
 
 
+def cache_folder(root, build):
+    """``<build>/.jupyter_cache/rnnlib-<key>``: the executed-notebook cache for the current rnnlib."""
+    return pathlib.Path(build) / ".jupyter_cache" / f"rnnlib-{rnnlib_key(pathlib.Path(root))}"
+
+
 def choose_cache(app, config):
-    """Point jupyter-cache at ``<build>/.jupyter_cache/rnnlib-<key>`` and drop caches of other keys."""
+    """Point jupyter-cache at ``cache_folder`` (the build folder holds ``html/``) and drop other keys."""
     if config.nb_execution_mode != "cache":
         return
-    base = pathlib.Path(app.outdir).parent / ".jupyter_cache"
-    folder = base / f"rnnlib-{rnnlib_key(pathlib.Path(app.confdir))}"
+    folder = cache_folder(app.confdir, pathlib.Path(app.outdir).parent)
+    base = folder.parent
     if base.is_dir():
         for stale in base.glob("rnnlib-*"):
             if stale != folder:

@@ -1,0 +1,99 @@
+"""Execute the book's lessons in parallel into the cache that the book build reads.
+
+    .venv/bin/python scripts/execute_lessons.py [--jobs 2] [--root .]
+
+Jupyter Book executes the lessons one after the other while it reads them. ``make book`` runs this first:
+every lesson of ``_toc.yml`` (a MyST Markdown notebook) that is not yet in the cache is executed, ``--jobs``
+at a time, and stored in ``_build/.jupyter_cache/rnnlib-<key>`` (see ``scripts/book_ext.py``), so that the
+build finds each one there ("Using cached notebook") and only renders it. A lesson is read exactly as
+myst-nb reads it, so the cache key (its code cells and kernel) is the one the build looks up. A lesson that
+fails is not cached: the build then runs it again and reports the error with its traceback.
+"""
+
+import argparse
+import concurrent.futures
+import pathlib
+import sys
+import time
+
+import yaml
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from book_ext import cache_folder  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def lessons(root):
+    """The MyST Markdown notebooks listed in ``<root>/_toc.yml``, in order."""
+    from myst_nb.core.read import is_myst_markdown_notebook
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    entries = [c for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]) for c in part["chapters"]]
+    paths = [root / f"{entry['file']}.md" for entry in entries if "file" in entry]
+    return [p for p in paths if p.exists() and is_myst_markdown_notebook(p.read_text())]
+
+
+def read(path, extensions):
+    """The notebook of a MyST Markdown lesson, as myst-nb reads it during the build."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+    from myst_parser.config.main import MdParserConfig
+
+    config = MdParserConfig(enable_extensions=set(extensions))
+    return read_myst_markdown_notebook(path.read_text(), config=config, add_source_map=True, path=str(path))
+
+
+def execute(path, extensions, timeout):
+    """Run one lesson in a fresh kernel in its own folder; returns (notebook, seconds, error text)."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    notebook = read(path, extensions)
+    result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False,
+                                 meta_override=True)
+    return notebook, result.time, result.exc_string if result.err else None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=pathlib.Path, default=ROOT)
+    parser.add_argument("--build", type=pathlib.Path, default=None, help="build folder (default: <root>/_build)")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    root = args.root.resolve()
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    if config.get("execute", {}).get("execute_notebooks") != "cache":
+        print("execute_notebooks is not 'cache' in _config.yml: nothing to do")
+        return 0
+    extensions = config.get("parse", {}).get("myst_enable_extensions", [])
+    timeout = config["execute"].get("timeout", 30)
+    cache = get_cache(str(cache_folder(root, (args.build or root / "_build").resolve())))
+    todo = []
+    for path in lessons(root):
+        try:
+            cache.match_cache_notebook(read(path, extensions))
+            print(f"{path.relative_to(root)}: cached")
+        except KeyError:
+            todo.append(path)
+    start, failed = time.perf_counter(), 0
+    with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        runs = {pool.submit(execute, path, extensions, timeout): path for path in todo}
+        for done in concurrent.futures.as_completed(runs):
+            path = runs[done]
+            notebook, seconds, error = done.result()
+            if error:
+                failed += 1
+                print(f"{path.relative_to(root)}: FAILED after {seconds:.1f} s (the book build will report it)")
+                continue
+            cache.cache_notebook_bundle(CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
+                                        check_validity=False, overwrite=True)
+            print(f"{path.relative_to(root)}: executed in {seconds:.1f} s")
+    print(f"{len(todo)} lessons executed ({failed} failed), {args.jobs} at a time, in "
+          f"{time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
