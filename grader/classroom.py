@@ -9,11 +9,11 @@
    missing or unreadable notebook is replaced by the blank release (so the student is recorded with
    0 and a reason), and a missing ``timestamp.txt`` is written from the notebook's modification time.
 3. Runs the notebooks in parallel worker processes (each in its own sandbox; nothing is written to
-   the gradebook there), then records every grade from this one process with nbgrader's own
-   ``autograde``, which takes the workers' outputs instead of running the notebooks again. A student
-   whose grading fails is reported and the others are graded all the same.
-4. Writes the feedback (``feedback/``), the grades with a column per question (``grades.csv``), and
-   what the class got wrong (``reports/<name>/class_summary.csv`` and ``.html``).
+   the gradebook there) and, as each finishes, records its grades from this one process with
+   nbgrader's own ``autograde``, which takes the worker's outputs instead of running the notebook
+   again. A student whose grading fails is reported and the others are graded all the same.
+4. Writes the feedback (``feedback/``, in the workers), the grades with a column per question
+   (``grades.csv``), and what the class got wrong (``reports/<name>/class_summary.csv`` and ``.html``).
 """
 
 import argparse
@@ -76,32 +76,27 @@ def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None
         scratch = pathlib.Path(scratch)
         template = _scratch_gradebook(root, assignment, scratch, overrides)
         executed = scratch / "executed"
-        jobs = {}
+        recorder = _api(_config(root, {**overrides, "SandboxedExecute.precomputed_dir": str(executed)}))
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
-            for student in students:
-                jobs[pool.submit(_run_notebooks, str(root), assignment, student, str(template), str(executed),
-                                 overrides)] = student
-            for job in tqdm(concurrent.futures.as_completed(jobs), total=len(jobs), desc=f"running {assignment}",
+            jobs = {pool.submit(_run_notebooks, str(root), assignment, student, str(template), str(executed),
+                                overrides): student for student in students}
+            # Grades are recorded here, one submission at a time, as soon as a worker has run it.
+            for job in tqdm(concurrent.futures.as_completed(jobs), total=len(jobs), desc=f"grading {assignment}",
                             disable=not progress):
-                error = job.exception()
-                if error is not None:
-                    failed[jobs[job]] = f"running: {error}"
-        recorded = _config(root, {**overrides, "SandboxedExecute.precomputed_dir": str(executed)})
-        recorder = _api(recorded)
-        for student in tqdm(students, desc="recording grades", disable=not progress):
-            result = recorder.autograde(assignment, student, force=True, create=True)
-            if not result["success"]:  # e.g. the worker could not run it: try once more, here
-                result = api.autograde(assignment, student, force=True, create=True)
-            if result["success"]:
-                failed.pop(student, None)
-            else:
-                failed[student] = f"autograde: {_last_line(result)}"
-    for student in tqdm(students, desc="writing feedback", disable=not progress):
-        if student not in failed:
-            result = api.generate_feedback(assignment, student, force=True)
-            if not result["success"]:
-                failed[student] = f"feedback: {_last_line(result)}"
+                student = jobs[job]
+                result = recorder.autograde(assignment, student, force=True, create=True)
+                if not result["success"]:  # e.g. the worker could not run it: once more, here
+                    result = api.autograde(assignment, student, force=True, create=True)
+                if not result["success"]:
+                    failed[student] = f"autograde: {job.exception() or _last_line(result)}"
+            graded = [s for s in students if s not in failed]
+            feedback = pool.map(_write_feedback, [str(root)] * len(graded), [assignment] * len(graded), graded,
+                                [overrides] * len(graded))
+            for student, problem in zip(graded, tqdm(feedback, total=len(graded), desc="writing feedback",
+                                                     disable=not progress)):
+                if problem:
+                    failed[student] = f"feedback: {problem}"
     export_grades(config, root / "grades.csv")
     from grader.summary import write_summary
 
@@ -138,6 +133,14 @@ def _run_notebooks(root, assignment, student, template, executed, overrides):
     result = _worker["api"].autograde(assignment, student, force=True, create=True)
     if not result["success"]:
         raise RuntimeError(_last_line(result))
+
+
+def _write_feedback(root, assignment, student, overrides):
+    """In a worker process: the feedback HTML of one graded submission (reads the gradebook only)."""
+    if "feedback" not in _worker:
+        _worker["feedback"] = _api(_config(pathlib.Path(root), overrides))
+    result = _worker["feedback"].generate_feedback(assignment, student, force=True)
+    return None if result["success"] else _last_line(result)
 
 
 def _worker_steps():

@@ -200,3 +200,32 @@ def _hidden_input_rows():
                     rows.add(str(array.reshape(-1, array.shape[-1])[0].tolist())[1:-1])
     assert len(rows) > 10
     return rows
+
+
+def test_sequential_nbgrader_autograde_agrees_with_the_parallel_class_run_and_keeps_manual_grades(course):
+    """`nbgrader autograde` (the formgrader's button) runs the same pipeline one submission at a time."""
+    from nbgrader.api import Gradebook
+
+    students = ["solution", "w_hh_transposed", "state_not_carried", "changes_its_input", "untouched"]
+    before = {s: (course.scores(PS, s), verdicts(course, s)) for s in students}
+    with Gradebook(course.config.CourseDirectory.db_url, course_id="rnn-course") as gradebook:
+        grade = gradebook.find_grade("pulse_task", "ps1_recurrence", PS, "solution")
+        grade.manual_score = 1.5
+        comment = gradebook.find_comment("pulse_task", "ps1_recurrence", PS, "solution")
+        comment.manual_comment = "Right trend, but say why tanh caps the state."
+        gradebook.db.commit()
+    for student in students:
+        assert course.api.autograde(PS, student, force=True, create=True)["success"]
+    for student in students:
+        scores, messages = before[student]
+        now = course.scores(PS, student)
+        assert {c: now[c] for c in TESTS} == {c: scores[c] for c in TESTS}
+        assert verdicts(course, student) == messages
+    assert course.scores(PS, "solution")["pulse_task"] == (1.5, 2.0)
+    with Gradebook(course.config.CourseDirectory.db_url, course_id="rnn-course") as gradebook:
+        assert gradebook.find_comment("pulse_task", "ps1_recurrence", PS, "solution").manual_comment.startswith(
+            "Right trend")
+
+
+def verdicts(course, student):
+    return course.autograded_notebook(PS, student, NOTEBOOK).metadata["grader"]["verdicts"]
