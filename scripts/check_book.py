@@ -1,5 +1,6 @@
 """After `jupyter-book build`: fail if any rendered page or copied source shows instructor material."""
 
+import argparse
 import html
 import pathlib
 import sys
@@ -9,8 +10,10 @@ from make_exercises import problem_sets  # noqa: E402
 from nbcourse import ROOT, leaks  # noqa: E402
 
 
-def main():
-    site = ROOT / "_build" / "html"
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--site", type=pathlib.Path, default=ROOT / "_build" / "html", help="the built HTML")
+    site = parser.parse_args(argv).site.resolve()
     pages = [p for p in site.rglob("*") if p.suffix in {".html", ".ipynb", ".md", ".txt", ".js"}]
     if not pages:
         print(f"no built book under {site}: run `make book`", file=sys.stderr)
@@ -19,7 +22,7 @@ def main():
     for page in pages:
         text = html.unescape(page.read_text(errors="replace"))
         for assignment in problem_sets():
-            problems += [f"{page.relative_to(ROOT)}: {found!r}" for found in leaks(text, assignment)]
+            problems += [f"{page.relative_to(site)}: {found!r}" for found in leaks(text, assignment)]
     if problems:
         print("instructor material in the rendered book:\n  " + "\n  ".join(problems[:20]), file=sys.stderr)
         return 1
