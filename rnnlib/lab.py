@@ -1,0 +1,385 @@
+"""The long-range lab: train a ``torch.nn.RNN``, ``LSTM`` or ``GRU`` with a linear read-out on a task of
+``rnnlib.tasks`` for a fixed budget of steps, and record the learning curve.
+
+This module uses ``torch.nn`` modules and autograd, not rnnlib's numpy cells: they compute the same
+numbers (``tests/test_against_torch.py``), and a sweep of many training runs needs torch's speed. Layers
+are time-major (``xs (T, N, D)``), single-layer, tanh, with PyTorch's default initialisation and gate
+order (LSTM i, f, g, o; GRU r, z, n); everything is float32 on the CPU.
+
+The tasks (``TASKS``):
+
+- ``"adding"``: ``tasks.adding``, ``D = 2``, one real output at the last step, mean squared error; the
+  constant answer 1 scores 1/6. Solved when the held-out MSE is at most ``ADDING_SOLVED`` (0.01).
+- ``"temporal_order"``: ``tasks.temporal_order``, one-hot inputs ``D = 8``, four logits at the last step,
+  cross-entropy; chance accuracy 1/4. Solved at a held-out accuracy of at least 0.95.
+- ``"copy"``: ``tasks.copy`` (10 symbols out of 8), one-hot ``D = 10``, ten logits at *every* step,
+  cross-entropy per step; the metric is the accuracy on the ten recall steps (chance 1/8), solved at 0.95.
+
+A run is seeded: ``torch.manual_seed(seed)`` draws the initial weights (inside ``torch.random.fork_rng``,
+so the caller's torch generator is left alone), ``numpy.random.default_rng((seed, T))`` the training
+batches, and a fixed ``default_rng((EVAL_SEED, T))`` the held-out set, the same for every model and seed.
+With the same number of torch threads, two runs with the same arguments give the same numbers.
+"""
+
+import csv
+import dataclasses
+import pathlib
+import time
+
+import numpy as np
+import torch
+
+from rnnlib import lstm_gates as gates_module
+from rnnlib import sizes, tasks, torch_bridge
+
+EVAL_SEED = 12345
+ADDING_SOLVED = 0.01
+ACCURACY_SOLVED = 0.95
+KINDS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """What a task needs from the lab: sizes, where it is read out, its metric and when it counts as solved."""
+
+    name: str
+    input_size: int
+    output_size: int
+    every_step: bool  # read out at every step (copy) or only at the last one
+    metric: str  # "mse" (lower is better) or "accuracy" (higher is better)
+    solved_at: float
+    baseline: float  # the metric of the trivial answer (adding: always 1; classification: chance)
+
+
+TASKS = {
+    "adding": Task("adding", 2, 1, False, "mse", ADDING_SOLVED, 1 / 6),
+    "temporal_order": Task("temporal_order", len(tasks.TEMPORAL_ORDER_VOCAB), len(tasks.TEMPORAL_ORDER_CLASSES),
+                           False, "accuracy", ACCURACY_SOLVED, tasks.TEMPORAL_ORDER_CHANCE),
+    "copy": Task("copy", 10, 10, True, "accuracy", ACCURACY_SOLVED, 1 / 8),
+}
+
+
+def get_task(task):
+    """The ``Task`` named ``task``, or a ValueError that lists the names."""
+    if task not in TASKS:
+        raise ValueError(f"task: expected one of {sorted(TASKS)}, got {task!r}")
+    return TASKS[task]
+
+
+def solved(task, metric):
+    """Whether a held-out ``metric`` of ``task`` counts as solved (MSE at most, accuracy at least, the bar)."""
+    spec = get_task(task)
+    return bool(metric <= spec.solved_at) if spec.metric == "mse" else bool(metric >= spec.solved_at)
+
+
+def make_batch(task, n, T, rng):
+    """``(xs, target)`` tensors for ``n`` sequences of ``task`` at length ``T`` drawn with ``rng``.
+
+    ``xs (T', N, D)`` float32 (``T' = T + 20`` for copy, else ``T``). ``target``: ``(N,)`` float32 sums for
+    adding, ``(N,)`` int64 classes for temporal order, ``(T', N)`` int64 tokens for copy.
+    """
+    get_task(task)
+    if task == "adding":
+        xs, ys = tasks.adding(n, T, rng)
+        return torch.as_tensor(xs, dtype=torch.float32), torch.as_tensor(ys, dtype=torch.float32)
+    if task == "temporal_order":
+        tokens, labels = tasks.temporal_order(n, T, rng)
+        size = len(tasks.TEMPORAL_ORDER_VOCAB)
+    else:
+        tokens, labels = tasks.copy(n, T, rng)
+        size = TASKS["copy"].input_size
+    return torch.as_tensor(tasks.one_hot(tokens, size), dtype=torch.float32), torch.as_tensor(labels)
+
+
+class Net(torch.nn.Module):
+    """A recurrent layer (``self.rnn``) and a ``Linear`` read-out (``self.head``).
+
+    ``forward(xs (T, N, D))`` returns the read-out of the last state, ``(N, output_size)``, or with
+    ``every_step`` of every state, ``(T, N, output_size)``.
+    """
+
+    def __init__(self, kind, input_size, hidden_size, output_size, every_step=False):
+        super().__init__()
+        if kind not in KINDS:
+            raise ValueError(f"kind: expected one of {sorted(KINDS)}, got {kind!r}")
+        if not isinstance(hidden_size, (int, np.integer)) or isinstance(hidden_size, bool) or hidden_size < 1:
+            raise ValueError(f"hidden_size: expected a positive integer, got {hidden_size!r}")
+        self.kind, self.every_step = kind, every_step
+        self.rnn = KINDS[kind](input_size, int(hidden_size))
+        self.head = torch.nn.Linear(int(hidden_size), output_size)
+
+    def forward(self, xs):
+        out, _ = self.rnn(xs)
+        return self.head(out if self.every_step else out[-1])
+
+
+def build(kind, task, hidden_size, seed, forget_bias=None):
+    """A ``Net`` of ``kind`` ("rnn", "lstm", "gru") for ``task``, initialised by torch under ``seed``.
+
+    With ``forget_bias`` (LSTM only) the forget block of ``b_ih`` (rows ``H:2H``) is set to it and that of
+    ``b_hh`` to zero after torch's draw, as ``lstm.init_weights`` does: the forget gate starts near
+    ``sigmoid(forget_bias)`` instead of about 1/2.
+    """
+    spec = get_task(task)
+    if forget_bias is not None and kind != "lstm":
+        raise ValueError(f"forget_bias: expected None for kind {kind!r} (only an LSTM has a forget gate), "
+                         f"got {forget_bias!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = Net(kind, spec.input_size, hidden_size, spec.output_size, spec.every_step)
+    if forget_bias is not None:
+        with torch.no_grad():
+            net.rnn.bias_ih_l0[hidden_size:2 * hidden_size] = float(forget_bias)
+            net.rnn.bias_hh_l0[hidden_size:2 * hidden_size] = 0.0
+    return net
+
+
+def loss_and_metric(task, out, target):
+    """The training loss (a scalar tensor) and the task's metric (a float) of ``out = net(xs)``.
+
+    Adding: MSE, and the metric is the same MSE. Temporal order: cross-entropy and accuracy. Copy:
+    cross-entropy averaged over every step, and the accuracy over the last 10 (recall) steps.
+    """
+    spec = get_task(task)
+    if spec.metric == "mse":
+        loss = torch.mean((out[:, 0] - target) ** 2)
+        return loss, float(loss.detach())
+    if spec.every_step:
+        loss = torch.nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), target.reshape(-1))
+        hits = out[-10:].argmax(-1) == target[-10:]
+    else:
+        loss = torch.nn.functional.cross_entropy(out, target)
+        hits = out.argmax(-1) == target
+    return loss, float(hits.double().mean())
+
+
+@dataclasses.dataclass
+class Run:
+    """The record of one training run (``train``); arrays are numpy.
+
+    ``loss (steps,)``: training loss per step. ``eval_step``, ``metric``, ``seconds``: the held-out metric
+    after that many steps (0 = before training) and the CPU time spent on training so far (the process's
+    ``time.process_time``, evaluation excluded; on one torch thread this is the compute time, whatever
+    else the machine is doing).
+    ``solved_step``: the first ``eval_step`` whose metric counts as solved, or None. ``net``: the model.
+    """
+
+    kind: str
+    task: str
+    T: int
+    hidden_size: int
+    seed: int
+    forget_bias: float | None
+    loss: np.ndarray
+    eval_step: np.ndarray
+    metric: np.ndarray
+    seconds: np.ndarray
+    solved_step: int | None
+    net: Net
+
+    @property
+    def final(self):
+        """The held-out metric at the end of the run."""
+        return float(self.metric[-1])
+
+
+def evaluate(net, task, xs, target):
+    """The task's metric of ``net`` on a held-out batch, without gradients."""
+    with torch.no_grad():
+        return loss_and_metric(task, net(xs), target)[1]
+
+
+def train(kind, task, T, hidden_size=32, steps=1500, seed=0, lr=1e-2, batch_size=64, max_norm=1.0,
+          eval_every=100, n_eval=1000, stop_when_solved=False, progress=None, forget_bias=None):
+    """Train ``build(kind, task, hidden_size, seed, forget_bias)`` with Adam on fresh batches of length ``T``.
+
+    Each step draws ``batch_size`` sequences, computes ``loss_and_metric``, clips the gradient to global
+    norm ``max_norm`` (``torch.nn.utils.clip_grad_norm_``) and takes an Adam step with rate ``lr``. Every
+    ``eval_every`` steps (and at step 0 and at the end) the metric is measured on ``n_eval`` held-out
+    sequences. With ``stop_when_solved`` the run ends at the first evaluation that counts as solved.
+    ``progress``, if given, is called with the number of steps just done (e.g. a tqdm bar's ``update``).
+    Returns a ``Run``.
+    """
+    for name, value in (("T", T), ("steps", steps), ("eval_every", eval_every), ("batch_size", batch_size)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    net = build(kind, task, hidden_size, seed, forget_bias)
+    rng = np.random.default_rng((seed, T))
+    eval_data = make_batch(task, n_eval, T, np.random.default_rng((EVAL_SEED, T)))
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    losses, record, spent, solved_step = np.full(steps, np.nan), [(0, evaluate(net, task, *eval_data), 0.0)], 0.0, None
+    for step in range(1, steps + 1):
+        start = time.process_time()
+        losses[step - 1] = _step(net, opt, task, make_batch(task, batch_size, T, rng), max_norm)
+        spent += time.process_time() - start
+        if step % eval_every == 0 or step == steps:
+            record.append((step, evaluate(net, task, *eval_data), spent))
+            if progress is not None:
+                progress(step - record[-2][0])
+            if solved_step is None and solved(task, record[-1][1]):
+                solved_step = step
+                if stop_when_solved:
+                    break
+    eval_step, metric, seconds = (np.array(column) for column in zip(*record))
+    return Run(kind, task, int(T), int(hidden_size), int(seed), forget_bias, losses[:step], eval_step.astype(int),
+               metric, seconds, solved_step, net)
+
+
+def _step(net, opt, task, batch, max_norm):
+    """One Adam step with global-norm clipping on ``batch = (xs, target)``; returns the loss as a float."""
+    loss, _ = loss_and_metric(task, net(batch[0]), batch[1])
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), max_norm)
+    opt.step()
+    return float(loss.detach())
+
+
+def lstm_gates(net, xs):
+    """The gates and states of a trained LSTM ``net`` on ``xs (T, N, D)``, computed by rnnlib in float64.
+
+    Copies ``net.rnn``'s weights out (``torch_bridge.to_numpy``) and runs ``lstm_gates.sequence_gates`` from
+    zero states: a dict of ``(T, N, H)`` arrays ``"i", "f", "g", "o", "c", "h"``. ``xs`` may be a tensor.
+    """
+    if getattr(net, "kind", None) != "lstm":
+        raise ValueError(f"net: expected a lab.Net of kind 'lstm', got {getattr(net, 'kind', type(net).__name__)!r}")
+    weights = [w.astype(np.float64) for w in torch_bridge.to_numpy(net.rnn)]
+    xs = np.asarray(xs, dtype=np.float64)
+    zeros = np.zeros((xs.shape[1], weights[1].shape[1]))
+    return gates_module.sequence_gates(xs, zeros, zeros, *weights)
+
+
+# Sweeps: runs at increasing lengths, their records as CSV rows, and the longest length each model solves.
+
+SWEEP_CSV = pathlib.Path(__file__).parent / "data" / "lab_sweep.csv"
+CSV_FIELDS = ("task", "kind", "forget_bias", "hidden_size", "n_params", "T", "seed", "step", "metric", "seconds",
+              "solved_step")
+#: The protocol of the full sweep (``scripts/lab_sweep.py``) and of the chapter's reduced run.
+PROTOCOL = dict(steps=1500, lr=1e-2, batch_size=64, max_norm=1.0, eval_every=100, n_eval=1000, stop_when_solved=True)
+
+
+def sizings(task, hidden_size=32):
+    """The two comparisons of the lab: ``{"equal H": {kind: H}, "equal params": {kind: H}}``.
+
+    Equal H gives all three kinds ``hidden_size``; equal params keeps the LSTM at ``hidden_size`` and gives
+    the RNN and the GRU the hidden sizes with the closest parameter count (``sizes.matched_hidden_sizes``
+    for the task's input size; the read-out is not counted).
+    """
+    spec = get_task(task)
+    return {"equal H": {kind: hidden_size for kind in KINDS},
+            "equal params": sizes.matched_hidden_sizes(spec.input_size, hidden_size, reference="lstm")}
+
+
+def climb(kind, task, lengths, hidden_size, seed, give_up_after=2, **train_kw):
+    """Yield ``train(kind, task, T, hidden_size, seed=seed, **train_kw)`` for each ``T`` of ``lengths`` in
+    increasing order, and stop after ``give_up_after`` consecutive lengths that end unsolved (longer ones
+    are then taken as unsolved too)."""
+    misses = 0
+    for T in sorted(lengths):
+        run = train(kind, task, T, hidden_size, seed=seed, **train_kw)
+        yield run
+        misses = 0 if run.solved_step is not None else misses + 1
+        if misses >= give_up_after:
+            return
+
+
+def run_rows(run):
+    """One dict per evaluation of ``run`` with the keys ``CSV_FIELDS`` (``solved_step`` -1 when unsolved,
+    ``forget_bias`` an empty string for torch's default initialisation)."""
+    n_params = sum(p.numel() for p in run.net.rnn.parameters())
+    solved_step = -1 if run.solved_step is None else run.solved_step
+    forget_bias = "" if run.forget_bias is None else float(run.forget_bias)
+    return [dict(task=run.task, kind=run.kind, forget_bias=forget_bias, hidden_size=run.hidden_size,
+                 n_params=n_params, T=run.T, seed=run.seed, step=int(step), metric=float(metric),
+                 seconds=float(seconds), solved_step=solved_step)
+            for step, metric, seconds in zip(run.eval_step, run.metric, run.seconds)]
+
+
+def write_csv(path, rows, notes=()):
+    """Write ``rows`` (dicts with ``CSV_FIELDS``) to ``path``, after ``notes`` as ``# `` comment lines."""
+    with open(path, "w", newline="") as f:
+        f.writelines(f"# {line}\n" for line in notes)
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()} for row in rows)
+
+
+def read_csv(path=SWEEP_CSV):
+    """``(runs, notes)`` from a CSV of ``write_csv``: ``notes`` the comment lines, ``runs`` a dict keyed by
+    ``(task, model, hidden_size, T, seed)`` whose values hold the arrays ``step``, ``metric``, ``seconds``
+    and the ints ``n_params`` and ``solved_step`` (None when unsolved). ``model`` is the kind, or for an
+    LSTM with a forget-gate bias e.g. ``"lstm, forget bias 3"`` (``model_name``)."""
+    with open(path, newline="") as f:
+        lines = f.read().splitlines()
+    notes = [line[2:] for line in lines if line.startswith("# ")]
+    runs = {}
+    for row in csv.DictReader(line for line in lines if not line.startswith("#")):
+        forget_bias = float(row["forget_bias"]) if row["forget_bias"] else None
+        key = (row["task"], model_name(row["kind"], forget_bias), int(row["hidden_size"]), int(row["T"]),
+               int(row["seed"]))
+        run = runs.setdefault(key, {"step": [], "metric": [], "seconds": [], "n_params": int(row["n_params"]),
+                                    "solved_step": None if int(row["solved_step"]) < 0 else int(row["solved_step"])})
+        for name in ("step", "metric", "seconds"):
+            run[name].append(float(row[name]))
+    for run in runs.values():
+        run.update(step=np.array(run["step"], dtype=int), metric=np.array(run["metric"]),
+                   seconds=np.array(run["seconds"]))
+    return runs, notes
+
+
+def model_name(kind, forget_bias=None):
+    """``"lstm"``, or ``"lstm, forget bias 3"`` when a forget-gate bias was set: the model key of ``read_csv``."""
+    return kind if forget_bias is None else f"{kind}, forget bias {forget_bias:g}"
+
+
+def longest_solved(runs, task, kind, hidden_size):
+    """The longest length that a majority of the seeds of ``(task, kind, hidden_size)`` solved, 0 if none.
+
+    ``kind`` is a model key of ``read_csv`` (a kind, or ``model_name(kind, forget_bias)``).
+
+    ``runs`` as from ``read_csv``. A length missing for a seed (``climb`` gave up below it) counts as
+    unsolved for that seed. Returns ``(longest, {seed: longest length that seed solved})``.
+    """
+    mine = {(T, seed): run for (t, k, h, T, seed), run in runs.items() if (t, k, h) == (task, kind, hidden_size)}
+    if not mine:
+        raise ValueError(f"runs: no run of task={task!r}, kind={kind!r}, hidden_size={hidden_size!r}")
+    seeds, lengths = sorted({s for _, s in mine}), sorted({T for T, _ in mine})
+    solved_by = {T: sum(mine.get((T, s), {}).get("solved_step") is not None for s in seeds) for T in lengths}
+    per_seed = {s: max([T for T in lengths if mine.get((T, s), {}).get("solved_step") is not None], default=0)
+                for s in seeds}
+    return max([T for T in lengths if 2 * solved_by[T] > len(seeds)], default=0), per_seed
+
+
+#: The chapter's reduced run: seed 0 and the sweep's protocol, a few lengths, ``(task, kind, hidden_size,
+#: forget_bias, T, steps)``. Every entry is also a run of the full sweep (same seed, same numbers on the
+#: same machine and thread count); the temporal-order runs stop at 600 steps instead of 1500.
+REDUCED = (
+    *(("adding", kind, 32, None, T, 1500) for T in (20, 30) for kind in ("rnn", "lstm", "gru")),
+    ("adding", "rnn", 66, None, 30, 1500), ("adding", "gru", 37, None, 30, 1500),
+    *(("temporal_order", kind, 32, bias, 50, 600) for kind, bias in (("rnn", None), ("lstm", None), ("lstm", 3.0))),
+)
+
+
+def compare_with_sweep(run, runs, floor=None):
+    """Check one ``Run`` against the seeds of the same model and length in a sweep (``read_csv``'s ``runs``).
+
+    At every evaluation step that the run and at least two of the sweep's seeds have, the run's value must
+    lie within ``3 * sd`` of the seeds' mean (sample sd over the seeds present), where the value is
+    ``log10(MSE)`` for the adding problem and the accuracy otherwise; ``floor`` (default 0.1 in log10 MSE,
+    0.05 in accuracy, about three binomial sds at 1000 held-out sequences) stands in when the seeds agree
+    more closely than that. Returns ``(ok, rows)`` with one ``(step, value, mean, tolerance)`` per step
+    compared; ``ok`` is False when no step could be compared.
+    """
+    spec = get_task(run.task)
+    key = (run.task, model_name(run.kind, run.forget_bias), run.hidden_size, run.T)
+    seeds = [r for (t, m, h, T, _), r in runs.items() if (t, m, h, T) == key]
+    if len(seeds) < 2:
+        raise ValueError(f"runs: expected at least two seeds of {key}, got {len(seeds)}")
+    scale = np.log10 if spec.metric == "mse" else np.asarray
+    floor = (0.1 if spec.metric == "mse" else 0.05) if floor is None else floor
+    rows = []
+    for step, value in zip(run.eval_step, scale(run.metric)):
+        there = [float(scale(r["metric"][r["step"] == step][0])) for r in seeds if np.any(r["step"] == step)]
+        if len(there) >= 2:
+            rows.append((int(step), float(value), float(np.mean(there)), max(3 * float(np.std(there, ddof=1)), floor)))
+    return bool(rows) and all(abs(v - m) <= tol for _, v, m, tol in rows), rows
