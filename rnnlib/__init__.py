@@ -7,7 +7,8 @@ softmax cross-entropy with gradients), ``optim`` (SGD, Adam), ``linear`` (per-st
 ``tbptt`` (truncated BPTT), ``text`` (the shipped text, character encoding), ``language_model``
 (a character-level RNN model), ``sizes`` (parameter counts, equal-count hidden sizes), ``timing``
 (time per step of torch layers), ``classifier`` (an RNN that labels a sequence from its last state),
-``padding`` (padded batches, masks, each sequence's last state).
+``padding`` (padded batches, masks, each sequence's last state). Imported on their own because they need
+torch at import: ``lab`` (chapter 6: torch.nn models trained on long-lag tasks, the sweep's CSV).
 """
 
 from rnnlib import (
