@@ -177,7 +177,7 @@ def problem(got, expected, where=""):
         if len(parts) != len(expected["seq"]):
             return f"{where}returned {len(parts)} values, expected {len(expected['seq'])}", None
         for index, (g, e) in enumerate(zip(parts, expected["seq"])):
-            found = problem(g, e, where=f"{where}output {index}: ")
+            found = problem(g, e, where=f"{where[:-2]}[{index}]: " if where else f"output {index}: ")
             if found:
                 return found
         return None
@@ -187,7 +187,8 @@ def problem(got, expected, where=""):
         if sorted(got["map"]) != sorted(expected["map"]):
             return f"{where}the dict's keys are {sorted(got['map'])}, expected {sorted(expected['map'])}", None
         for key in expected["map"]:
-            found = problem(got["map"][key], expected["map"][key], where=f"{where}[{key!r}]: ")
+            found = problem(got["map"][key], expected["map"][key],
+                            where=f"{where[:-2]}[{key!r}]: " if where else f"output [{key!r}]: ")
             if found:
                 return found
         return None

@@ -84,11 +84,14 @@ def run_hidden(name, cases, standin_sources=None, own=True):
 
 def make_args(spec):
     """A case's keyword arguments: nested lists become fresh float64 arrays, numbers and strings stay,
+    ``{"arrays": [nested lists, ...]}`` becomes a list of arrays (of any shapes), and
     ``{"expr": "lambda x: ..."}`` becomes that function (numpy as ``np``)."""
     return {key: _as_value(value) for key, value in spec.items()}
 
 
 def _as_value(value):
+    if isinstance(value, dict) and set(value) == {"arrays"}:
+        return [np.array(item, dtype=np.float64) for item in value["arrays"]]
     if isinstance(value, dict) and set(value) == {"expr"}:
         return eval(value["expr"], {"np": np, "math": math, "__builtins__": {}})  # noqa: S307 (course-written)
     if isinstance(value, list):
@@ -98,7 +101,7 @@ def _as_value(value):
 
 def _run(function, case, standins=None, watch=False):
     args = make_args(case["args"])
-    pristine = {k: v.copy() for k, v in args.items() if isinstance(v, np.ndarray)}
+    pristine = _snapshot(args)
     record = {"case": case["case"], "mutated": []}
     try:
         with _helpers_replaced(function, standins or {}), _forbidden_calls_refused(watch):
@@ -107,9 +110,21 @@ def _run(function, case, standins=None, watch=False):
         record["error"] = [type(error).__name__, " ".join(str(error).split())[:400]]
         return record
     with _pristine_numpy():
-        record["mutated"] = [k for k, v in pristine.items() if not _unchanged(args[k], v)]
+        record["mutated"] = [name for name, (array, before) in pristine.items() if not _unchanged(array, before)]
         record["value"] = encode(value)
     return record
+
+
+def _snapshot(args):
+    """``{name: (array, copy)}`` for every array argument, and every array in a list argument."""
+    found = {}
+    for key, value in args.items():
+        if isinstance(value, np.ndarray):
+            found[key] = (value, value.copy())
+        elif isinstance(value, list):
+            found.update({f"{key}[{i}]": (item, item.copy()) for i, item in enumerate(value)
+                          if isinstance(item, np.ndarray)})
+    return found
 
 
 @contextlib.contextmanager

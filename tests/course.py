@@ -3,6 +3,7 @@ folder, graded through the real `make grade` path (``grader.classroom.grade_clas
 nbgrader's own Validator, as an instructor and a student would use them."""
 
 import concurrent.futures
+import html
 import multiprocessing
 import pathlib
 import re
@@ -74,6 +75,11 @@ class Course:
     def feedback_html(self, assignment, student):
         return "\n".join(p.read_text() for p in (self.root / "feedback" / student / assignment).glob("*.html"))
 
+    def feedback_text(self, assignment, student):
+        """The feedback with HTML entities decoded and all whitespace runs made one space (the grader
+        wraps its lines to fit nbgrader validate)."""
+        return " ".join(html.unescape(self.feedback_html(assignment, student)).split())
+
 
 def points(assignment, notebook):
     """{grade_id: points} of the autograded test cells of an instructor notebook."""
@@ -108,4 +114,4 @@ def validate(path):
     assert not results.get("type_changed") and not results.get("changed"), results
     nb = nbformat.read(path, as_version=4)
     by_source = {c.source.strip(): c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
-    return {by_source[f["source"]]: f["error"] for f in results.get("failed", [])}
+    return {by_source[f["source"]]: html.unescape(f["error"]) for f in results.get("failed", [])}

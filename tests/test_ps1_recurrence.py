@@ -97,6 +97,8 @@ def course(tmp_path_factory):
         paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
     for student, answers in RIGHT.items():
         paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
+    course.submit(PS, "handed_in_by_hand", SOLUTION)
+    (course.root / "submitted" / "handed_in_by_hand" / PS / "timestamp.txt").unlink()
     course.report = course.grade(PS)
     course.validation = {student: found for student, found in zip(paths, validate_all(list(paths.values())).values())}
     return course
@@ -133,7 +135,7 @@ def test_untouched_release_scores_zero_without_crashing(course):
     scores = course.scores(PS, "untouched")
     assert all(scores[cell][0] == 0 for cell in TESTS)
     assert set(course.validation["untouched"]) == set(TESTS)
-    assert "not implemented yet" in course.feedback_html(PS, "untouched")
+    assert "not implemented yet" in course.feedback_text(PS, "untouched")
 
 
 @pytest.mark.parametrize("student", sorted(WRONG))
@@ -141,7 +143,7 @@ def test_each_wrong_answer_loses_exactly_its_cell_with_its_diagnosis(course, stu
     _, cell, diagnosis = WRONG[student]
     assert failing(course, student) == {cell}
     assert course.scores(PS, student)[cell] == (0.0, TESTS[cell])
-    assert diagnosis in course.feedback_html(PS, student)
+    assert diagnosis in course.feedback_text(PS, student)
     if student != "fits_the_sanity_cases":  # the one answer built to pass every visible case
         assert set(course.validation[student]) == {cell}, "nbgrader validate must agree with the grade"
         assert diagnosis in " ".join(course.validation[student][cell].split()), "validate shows the whole line"
@@ -162,7 +164,7 @@ def test_class_summary_counts_each_mistake(course):
     counts = course.report["summary"]["counts"]
     assert counts["rnn_step"]["mistakes"][WRONG["w_hh_transposed"][2] + ": the state term is h_prev @ W_hh.T "
                                           "(W_hh is (H, H), rows = outputs)"] == 1
-    assert counts["rnn_forward"]["passed"] == len(WRONG) + len(RIGHT) + 2 - 4  # 3 forward mistakes, untouched
+    assert counts["rnn_forward"]["passed"] == len(WRONG) + len(RIGHT) + 3 - 4  # 3 forward mistakes, untouched
     html = (course.root / "reports" / PS / "class_summary.html").read_text()
     assert "W_hh is used transposed" in html and "rnn_param_count" in html
 
@@ -229,3 +231,18 @@ def test_sequential_nbgrader_autograde_agrees_with_the_parallel_class_run_and_ke
 
 def verdicts(course, student):
     return course.autograded_notebook(PS, student, NOTEBOOK).metadata["grader"]["verdicts"]
+
+
+def test_an_untouched_notebook_restores_its_locked_cells_without_checksum_warnings(course):
+    result = course.api.autograde(PS, "solution", force=True, create=True)
+    assert result["success"] and "checksum" not in result["log"].lower()
+
+
+def test_feedback_can_be_returned_on_the_no_exchange_path(course):
+    """Submissions placed by hand: `make grade` wrote the missing timestamp.txt, so release_feedback works."""
+    folder = course.root / "submitted" / "handed_in_by_hand" / PS
+    assert (folder / "timestamp.txt").exists()
+    assert "No timestamp.txt came with the submission" in course.feedback_text(PS, "handed_in_by_hand")
+    result = course.api.release_feedback(PS, "handed_in_by_hand")
+    assert result["success"], result.get("log")
+    assert list((course.root / "exchange").rglob("*.html"))
