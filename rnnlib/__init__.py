@@ -9,9 +9,13 @@ softmax cross-entropy with gradients), ``optim`` (SGD, Adam), ``linear`` (per-st
 (time per step of torch layers), ``classifier`` (an RNN that labels a sequence from its last state),
 ``padding`` (padded batches, masks, each sequence's last state). Imported on their own because they need
 torch at import: ``lab`` (chapter 6: torch.nn models trained on long-lag tasks, the sweep's CSV).
+Chapter 7: ``attention`` (scaled dot-product attention, the marked-recall task), ``reviews`` (template-built
+reviews, a held-out split), ``series`` (synthetic series, windows without look-ahead, naive forecasts);
+``practice`` needs torch at import (torch.nn models, a training loop, the forecaster).
 """
 
 from rnnlib import (
+    attention,
     classifier,
     clip,
     decay,
@@ -23,7 +27,9 @@ from rnnlib import (
     lstm,
     optim,
     padding,
+    reviews,
     rnn,
+    series,
     sizes,
     tbptt,
     text,
@@ -35,4 +41,5 @@ __all__ = ["clip", "decay", "gradcheck", "gru", "lstm", "rnn", "torch_bridge"]
 __all__ += ["classifier", "language_model", "linear", "losses", "optim", "tbptt", "text"]
 __all__ += ["sizes", "timing"]  # chapter 5: parameter counts and matched sizes; time per step
 __all__ += ["padding"]  # chapter 1: batches of sequences of different lengths
+__all__ += ["attention", "reviews", "series"]  # chapter 7: attention, reviews, forecasting
 __version__ = "0.1.0"
