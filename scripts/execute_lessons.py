@@ -7,7 +7,9 @@ every lesson of ``_toc.yml`` (a MyST Markdown notebook) that is not yet in the c
 at a time, and stored in ``_build/.jupyter_cache/rnnlib-<key>`` (see ``scripts/book_ext.py``), so that the
 build finds each one there ("Using cached notebook") and only renders it. A lesson is read exactly as
 myst-nb reads it, so the cache key (its code cells and kernel) is the one the build looks up. A lesson that
-fails is not cached: the build then runs it again and reports the error with its traceback.
+fails is not cached: the build then runs it again and reports the error with its traceback. When no
+lesson, ``_toc.yml``, ``_config.yml`` nor the cache key changed since a run that left every lesson cached,
+it returns at once.
 """
 
 import argparse
@@ -53,15 +55,22 @@ def execute(path, extensions, timeout):
     return notebook, result.time, result.exc_string if result.err else None
 
 
+def stamp_of(root, folder):
+    """A file in the cache folder that records "every lesson, as it is now, is in this cache"."""
+    import hashlib
+
+    digest = hashlib.sha256((root / "_config.yml").read_bytes() + (root / "_toc.yml").read_bytes())
+    for path in sorted((root / "chapters").glob("*.md")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return folder / f"lessons-{digest.hexdigest()[:16]}.ok"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=pathlib.Path, default=ROOT)
     parser.add_argument("--build", type=pathlib.Path, default=None, help="build folder (default: <root>/_build)")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
-    from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
-
     root = args.root.resolve()
     config = yaml.safe_load((root / "_config.yml").read_text())
     if config.get("execute", {}).get("execute_notebooks") != "cache":
@@ -69,7 +78,15 @@ def main(argv=None):
         return 0
     extensions = config.get("parse", {}).get("myst_enable_extensions", [])
     timeout = config["execute"].get("timeout", 30)
-    cache = get_cache(str(cache_folder(root, (args.build or root / "_build").resolve())))
+    folder = cache_folder(root, (args.build or root / "_build").resolve())
+    stamp = stamp_of(root, folder)
+    if stamp.exists():  # nothing changed since every lesson was cached: skip reading them (a few seconds)
+        print(f"every lesson is cached in {folder.relative_to(root) if folder.is_relative_to(root) else folder}")
+        return 0
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(folder))
     todo = []
     for path in lessons(root):
         try:
@@ -92,6 +109,10 @@ def main(argv=None):
             print(f"{path.relative_to(root)}: executed in {seconds:.1f} s")
     print(f"{len(todo)} lessons executed ({failed} failed), {args.jobs} at a time, in "
           f"{time.perf_counter() - start:.1f} s")
+    if not failed:
+        for old in folder.glob("lessons-*.ok"):
+            old.unlink()
+        stamp.touch()
     return 0
 
 

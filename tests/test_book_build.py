@@ -86,6 +86,9 @@ def test_cached_lessons_still_fail_on_stderr_and_rnnlib_edits_re_execute_them(tm
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "execute_lessons.py"), "--root", str(book)],
                           capture_output=True, text=True, timeout=300)  # as make book does first
     assert done.returncode == 0 and "lesson.md: executed in" in done.stdout, done.stdout + done.stderr
+    again = subprocess.run([sys.executable, str(ROOT / "scripts" / "execute_lessons.py"), "--root", str(book)],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and again.stdout.startswith("every lesson is cached"), again.stdout
     code, log = build(book)  # the build takes the pre-executed lesson from the cache, and warns
     assert code != 0 and "Using cached notebook" in log and "stderr" in log, log[-3000:]
     first = run_id(book)  # -W --keep-going still writes the pages
