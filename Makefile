@@ -104,6 +104,7 @@ grade: $(STAMP) check-ps
 
 # Return the feedback through the exchange (after grading the written answers in the formgrader).
 feedback: $(STAMP) check-ps
+	mkdir -p exchange
 	$(BIN)/nbgrader generate_feedback $(PS) --force
 	$(BIN)/nbgrader release_feedback $(PS)
 

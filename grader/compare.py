@@ -166,7 +166,7 @@ def close(got, expected):
     return bool(np.all(np.isfinite(got)) and np.all(np.abs(got - expected) <= ATOL * scale + RTOL * np.abs(expected)))
 
 
-def problem(got, expected, where=""):
+def problem(got, expected, where="", names=None):
     """None when the answer ``got`` equals ``expected`` (both encoded or decoded answers); otherwise
     ``(description, hint_key)``: what is wrong, in words a student can act on, and a key for a hint
     (``("shape", got_shape, expected_shape)`` or None)."""
@@ -177,7 +177,8 @@ def problem(got, expected, where=""):
         if len(parts) != len(expected["seq"]):
             return f"{where}returned {len(parts)} values, expected {len(expected['seq'])}", None
         for index, (g, e) in enumerate(zip(parts, expected["seq"])):
-            found = problem(g, e, where=f"{where[:-2]}[{index}]: " if where else f"output {index}: ")
+            label = names[index] if names and index < len(names) else f"output {index}"
+            found = problem(g, e, where=f"{where[:-2]}[{index}]: " if where else f"{label}: ")
             if found:
                 return found
         return None
@@ -229,10 +230,33 @@ def _kind(answer):
 
 def reproduces(result, candidate):
     """Whether a known mistake's result ``candidate`` explains the student's ``result`` for one case:
-    the same answer, or the same exception type and message."""
+    the same answer (non-finite entries included), or the same exception type and message."""
     if "error" in candidate or "error" in result:
         return "error" in candidate and "error" in result and candidate["error"] == result["error"]
-    return problem(result["value"], candidate["value"]) is None
+    return same(result["value"], candidate["value"])
+
+
+def same(got, want):
+    """Whether two answers agree: the same structure, nan and inf in the same places, the finite
+    entries equal within the tolerance of ``close``."""
+    if "seq" in want or "map" in want:
+        key = "seq" if "seq" in want else "map"
+        if key not in got or len(got[key]) != len(want[key]):
+            return False
+        pairs = zip(got[key], want[key]) if key == "seq" else (
+            (got[key].get(k), want[key][k]) for k in want[key])
+        return all(g is not None and same(g, w) for g, w in pairs)
+    a, b = _as_array(got), _as_array(want)
+    if a is None or b is None:
+        return a is None and b is None
+    if "n" in want and a.size == 1:
+        a = a.reshape(())
+    if a.shape != b.shape:
+        return False
+    finite_a, finite_b = np.isfinite(a), np.isfinite(b)
+    return (bool(np.array_equal(finite_a, finite_b)) and bool(np.array_equal(a[~finite_a], b[~finite_b],
+                                                                              equal_nan=True))
+            and close(a[finite_a], b[finite_b]))
 
 
 def explaining_mistakes(results, mistake_results):
@@ -266,14 +290,16 @@ SHAPE_HINTS = {
 _FLOAT = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
 
 
-def judge(name, expected, results, mistake_results, hints, hidden=()):
+def judge(name, expected, results, mistake_results, hints, hidden=(), outputs=None):
     """The verdict of an exercise: None when every case is right, else ``(line, mistake)``: the one
     line a student reads, and the known mistake it names (None when no single one explains it all).
 
     ``expected`` maps each case label to the reference answer; ``results`` are the student's results in
     case order; ``mistake_results`` maps each known mistake's message to its results by case label;
-    ``hints`` maps a shape-hint kind (``SHAPE_HINTS``) or ``"error:<fragment>"`` to a message. Error
-    messages of cases in ``hidden`` have their decimal numbers masked, so no hidden input is echoed.
+    ``hints`` maps a shape-hint kind (``SHAPE_HINTS``) or ``"error:<fragment>"`` to a message, and
+    ``"mutated"`` to advice for a function that changed its input. ``outputs`` names the values of a
+    function that returns several. Error messages of cases in ``hidden`` have their decimal numbers
+    masked, so no hidden input is echoed.
     """
     for result in results:
         label = result["case"]
@@ -285,15 +311,16 @@ def judge(name, expected, results, mistake_results, hints, hidden=()):
             mistake = _diagnosis(results, mistake_results)
             hint = mistake or _error_hint(kind, text, hints)
             return _line(f"{name}: on the case '{label}' it raised {kind}: {text}", hint), mistake
-        found = problem(result["value"], expected[label])
+        found = problem(result["value"], expected[label], names=outputs)
         if found:
             description, key = found
             mistake = _diagnosis(results, mistake_results)
             return _line(f"{name}: on the case '{label}' {description}", mistake or _shape_hint(key, hints)), mistake
         if result["mutated"]:
             names = ", ".join(result["mutated"])
+            advice = hints.get("mutated", "compute into new arrays, e.g. a = a + b, not a += b")
             return (f"{name}: on the case '{label}' it changed its input {names} in place; the caller's arrays must "
-                    "be left as they were (compute into new arrays, e.g. a = a + b, not a += b)"), None
+                    f"be left as they were ({advice})"), None
     return None
 
 

@@ -240,7 +240,8 @@ class SandboxedExecute(Execute):
         km.transport, km.ip = "ipc", str(runtime / "ipc")
         km.connection_file = str(runtime / "kernel.json")
         self.km, self.kc = km, None
-        env = {**os.environ, "GRADER_EXPORT_FILE": str(self._export_file), "MPLBACKEND": "Agg"}
+        env = {**os.environ, "GRADER_EXPORT_FILE": str(self._export_file),
+               "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         self.start_new_kernel(cwd=str(scratch), env=env)
         self.start_new_kernel_client()
 

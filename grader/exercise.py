@@ -29,6 +29,7 @@ class Exercise:
     mistakes: list = field(default_factory=list)
     helpers: tuple = ()
     hints: dict = field(default_factory=dict)
+    outputs: tuple = ()  # names of the values a function returns several of, e.g. ("dx", "dh_prev", ...)
     decimals: int = 3  # hidden inputs are rounded, so they read like the visible ones
 
     def hidden(self):
@@ -50,7 +51,8 @@ def evaluate(function, case, extended=False):
     rounded and the same on every machine, whatever BLAS kernel would have summed it."""
     args = make_args(case["args"])
     if extended:
-        args = {k: v.astype(np.longdouble) if isinstance(v, np.ndarray) else v for k, v in args.items()}
+        args = {k: v.astype(np.longdouble) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+                for k, v in args.items()}
     try:
         value = function(**args)
     except Exception as error:

@@ -348,14 +348,17 @@ EXERCISES = [
     Exercise(
         name="rnn_step_backward", test_cell="test_rnn_step_backward", reference=rnn_step_backward,
         hidden_cases=step_backward_cases, seed=202, mistakes=STEP_MISTAKES, hints=STEP_HINTS,
+        outputs=("dx", "dh_prev", "dW_ih", "dW_hh", "db_ih", "db_hh"),
     ),
     Exercise(
         name="rnn_backward", test_cell="test_rnn_backward", reference=rnn_backward, hidden_cases=bptt_cases,
         seed=203, mistakes=BPTT_MISTAKES, helpers=("rnn_step_backward",),
+        outputs=("dxs", "dh0", "dW_ih", "dW_hh", "db_ih", "db_hh"),
         hints={**STEP_HINTS, "swap01": "the output is batch-first (N, T, D); this course is time-major, (T, N, D)"},
     ),
     Exercise(
         name="numerical_gradient", test_cell="test_numerical_gradient", reference=numerical_gradient,
         hidden_cases=gradient_cases, seed=204, mistakes=GRADIENT_MISTAKES,
+        hints={"mutated": "perturb one entry, evaluate f, and put the saved value back before the next entry"},
     ),
 ]

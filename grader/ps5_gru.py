@@ -254,6 +254,7 @@ EXERCISES = [
     Exercise(
         name="gru_step_backward", test_cell="test_gru_step_backward", reference=gru_step_backward,
         hidden_cases=backward_cases, seed=502, mistakes=_catalogue(BACKWARD_MISTAKES, _backward),
+        outputs=("dx", "dh_prev", "dW_ih", "dW_hh", "db_ih", "db_hh"),
         hints={"reversed": "a gradient is transposed: each gradient has the shape of its variable", **SHAPE_HINTS},
     ),
     Exercise(

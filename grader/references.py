@@ -98,6 +98,7 @@ def build(assignment):
         visible[exercise.name] = {
             "helpers": list(exercise.helpers),
             "hints": exercise.hints,
+            "outputs": list(exercise.outputs),
             "mistakes": exercise.mistake_results(shown, extended=True),
             **_helper_calls(exercise, shown, sources),
         }

@@ -130,7 +130,7 @@ def _environment(extra):
     settings = {
         "PATH": f"{pathlib.Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": "/tmp", "MPLCONFIGDIR": "/tmp", "IPYTHONDIR": "/tmp/.ipython", "XDG_CACHE_HOME": "/tmp/.cache",
-        "MPLBACKEND": "Agg",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",  # figures stay in the graded notebook
         "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         # In its own PID namespace the kernel's parent is PID 1; without this it thinks its parent died.

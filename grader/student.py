@@ -59,7 +59,8 @@ def check(name, function, cases):
     results = runs["own" if own_helpers_pass else "standin"]
     with _pristine_numpy():
         expected = {case["case"]: encode(case["expected"]) for case in cases}
-        verdict = judge(name, expected, results, info.get("mistakes", {}), info.get("hints", {}))
+        verdict = judge(name, expected, results, info.get("mistakes", {}), info.get("hints", {}),
+                        outputs=info.get("outputs"))
     _visible_verdicts[name] = verdict is None
     if verdict:
         raise CheckFailed(verdict[0])
@@ -84,12 +85,15 @@ def run_hidden(name, cases, standin_sources=None, own=True):
 
 def make_args(spec):
     """A case's keyword arguments: nested lists become fresh float64 arrays, numbers and strings stay,
-    ``{"arrays": [nested lists, ...]}`` becomes a list of arrays (of any shapes), and
+    ``{"ints": nested list}`` an integer array, ``{"arrays": [nested lists, ...]}`` a list of float arrays
+    (of any shapes), and
     ``{"expr": "lambda x: ..."}`` becomes that function (numpy as ``np``)."""
     return {key: _as_value(value) for key, value in spec.items()}
 
 
 def _as_value(value):
+    if isinstance(value, dict) and set(value) == {"ints"}:
+        return np.array(value["ints"], dtype=np.int64)
     if isinstance(value, dict) and set(value) == {"arrays"}:
         return [np.array(item, dtype=np.float64) for item in value["arrays"]]
     if isinstance(value, dict) and set(value) == {"expr"}:

@@ -65,14 +65,14 @@ class TrustedVerdicts(NbGraderPreprocessor):
                 raise LookupError(str(exports["missing"])[:200])
             secret = _runs(exports, use, hidden_labels)
         except LookupError as error:
-            verdict = judge(name, _expected(reference), shown, {}, exercise.hints)
+            verdict = judge(name, _expected(reference), shown, {}, exercise.hints, outputs=exercise.outputs)
             return verdict or (f"{name}: passes the sanity test, but the hidden tests did not run: "
                                f"{one_line(error.args[0] if error.args else 'no result', 200)}", None)
         except Malformed as error:
             return f"{name}: the hidden test exported something that is not plain numbers ({error})", None
         cases = reference["visible"] + reference["hidden"]
         return judge(name, _expected(reference), shown + secret, _mistakes(exercise, cases), exercise.hints,
-                     hidden=set(hidden_labels))
+                     hidden=set(hidden_labels), outputs=exercise.outputs)
 
 
 def _exports(outputs, name, phase):

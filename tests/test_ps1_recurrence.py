@@ -243,6 +243,7 @@ def test_feedback_can_be_returned_on_the_no_exchange_path(course):
     folder = course.root / "submitted" / "handed_in_by_hand" / PS
     assert (folder / "timestamp.txt").exists()
     assert "No timestamp.txt came with the submission" in course.feedback_text(PS, "handed_in_by_hand")
+    (course.root / "exchange").mkdir(exist_ok=True)  # `make feedback` creates it
     result = course.api.release_feedback(PS, "handed_in_by_hand")
     assert result["success"], result.get("log")
     assert list((course.root / "exchange").rglob("*.html"))
