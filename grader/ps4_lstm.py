@@ -231,6 +231,7 @@ EXERCISES = [
         hints={"reversed": "a gradient is transposed: each has the shape of what it is the gradient of "
                            "(dW_ih is (4H, D) like W_ih, dx is (N, D) like x)",
                "error:matmul": LAYOUT_HINT, "error:shapes": LAYOUT_HINT, "error:broadcast": LAYOUT_HINT},
+        outputs=("dx", "dh_prev", "dc_prev", "dW_ih", "dW_hh", "db_ih", "db_hh"),
     ),
     Exercise(
         name="cell_path_gradient", test_cell="test_cell_path_gradient", reference=cell_path_gradient,

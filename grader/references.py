@@ -54,9 +54,9 @@ def visible_cases(nb):
         if cell.cell_type != "code" or not meta.get("grade"):
             continue
         calls = []
-        namespace = _Namespace(np=np, math=math, check=lambda name, function, cases, calls=calls: calls.append(
-            (name, cases)))
-        exec(compile(cell.source, meta["grade_id"], "exec"), {"np": np, "math": math}, namespace)  # noqa: S102
+        # Only what the setup cell gives the student's kernel: numpy as np, and check.
+        namespace = _Namespace(np=np, check=lambda name, function, cases, calls=calls: calls.append((name, cases)))
+        exec(compile(cell.source, meta["grade_id"], "exec"), {"np": np}, namespace)  # noqa: S102
         for name, cases in calls:
             found[meta["grade_id"]] = (name, [{"case": c["case"], "args": _plain(c["args"]),
                                                "expected": c["expected"]} for c in cases])

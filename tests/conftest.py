@@ -81,3 +81,11 @@ def torch_reference(rng):
         )
 
     return run
+
+
+def pytest_generate_tests(metafunc):
+    """For tests.pset.ProblemSetTests: one test per WRONG and per RIGHT student of the class."""
+    cls = metafunc.cls
+    for name, attribute in (("wrong_student", "WRONG"), ("right_student", "RIGHT")):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, sorted(getattr(cls, attribute)))

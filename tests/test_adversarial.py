@@ -100,10 +100,10 @@ def test_no_feedback_shows_hidden_data_references_or_solutions(graded):
     from nbcourse import leaks
 
     from tests.course import solution_sources
-    from tests.test_ps1_recurrence import _hidden_input_rows
+    from tests.pset import hidden_input_rows
 
     course, submissions, _, _, _ = graded
-    rows = _hidden_input_rows()
+    rows = hidden_input_rows(PS)
     # The battery's students hand in the instructor's solution code themselves; any other fingerprint
     # (reference outputs, the rubric, hidden inputs) must not appear.
     own_code = "\n".join(solution_sources(PS, "ps1_recurrence.ipynb").values())

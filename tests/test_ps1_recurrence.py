@@ -3,10 +3,8 @@ gets full marks, the release gets 0, each catalogued mistake loses exactly its o
 its diagnosis, correct answers written differently get full marks, and `nbgrader validate` (the
 student's view) agrees with every grade."""
 
-import numpy as np
-import pytest
-
-from tests.course import Course, points, solution_sources, validate_all
+from tests.course import points, solution_sources
+from tests.pset import ProblemSetTests
 
 PS = "ps1_recurrence"
 NOTEBOOK = "ps1_recurrence.ipynb"
@@ -89,161 +87,65 @@ RIGHT = {
 }
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("ps1"))
-    paths = {"solution": course.submit(PS, "solution", SOLUTION)[0], "untouched": course.submit(PS, "untouched")[0]}
-    for student, (answers, _, _) in WRONG.items():
-        paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
-    for student, answers in RIGHT.items():
-        paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
-    course.submit(PS, "handed_in_by_hand", SOLUTION)
-    (course.root / "submitted" / "handed_in_by_hand" / PS / "timestamp.txt").unlink()
-    course.report = course.grade(PS)
-    course.validation = {student: found for student, found in zip(paths, validate_all(list(paths.values())).values())}
-    return course
+class TestProblemSet1(ProblemSetTests):
+    PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
 
+    def submit_more(self, course):
+        course.submit(PS, "handed_in_by_hand", SOLUTION)
+        (course.root / "submitted" / "handed_in_by_hand" / PS / "timestamp.txt").unlink()
 
-def failing(course, student):
-    return {cell for cell, (score, most) in course.scores(PS, student).items() if cell in TESTS and score < most}
+    def test_the_summary_names_the_transposed_w_hh(self, course):
+        counts = course.report["summary"]["counts"]
+        (message,) = [m for m in counts["rnn_step"]["mistakes"] if m.startswith("W_hh is used transposed")]
+        assert counts["rnn_step"]["mistakes"][message] == 1
 
+    def test_grades_csv_has_a_column_per_question_and_a_manual_grading_flag(self, course):
+        import csv
 
-def test_every_submission_is_graded(course):
-    assert course.report["failed"] == {}
+        rows = {row["student_id"]: row for row in csv.DictReader((course.root / "grades.csv").open())}
+        assert float(rows["solution"]["score"]) == sum(TESTS.values())
+        assert float(rows["w_hh_transposed"][f"{PS}:test_rnn_step"]) == 0.0
+        assert float(rows["w_hh_transposed"][f"{PS}:test_rnn_forward"]) == TESTS["test_rnn_forward"]
+        assert rows["solution"]["needs_manual_grade"] == "yes", "the written answer still waits for a person"
 
+    def test_sequential_nbgrader_autograde_agrees_with_the_parallel_class_run_and_keeps_manual_grades(self, course):
+        """`nbgrader autograde` (the formgrader's button) runs the same pipeline one submission at a time."""
+        from nbgrader.api import Gradebook
 
-def test_solution_gets_every_point_and_validates(course):
-    scores = course.scores(PS, "solution")
-    assert {cell: scores[cell] for cell in TESTS} == {cell: (pts, pts) for cell, pts in TESTS.items()}
-    assert course.validation["solution"] == {}
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in TESTS:
-            assert cell.outputs == [], f"a passing test cell shows nothing, stderr included: {cell.outputs}"
+        students = ["solution", "w_hh_transposed", "state_not_carried", "changes_its_input", "untouched"]
+        before = {s: (course.scores(PS, s), verdicts(course, s)) for s in students}
+        with Gradebook(course.config.CourseDirectory.db_url, course_id="rnn-course") as gradebook:
+            grade = gradebook.find_grade("pulse_task", "ps1_recurrence", PS, "solution")
+            grade.manual_score = 1.5
+            comment = gradebook.find_comment("pulse_task", "ps1_recurrence", PS, "solution")
+            comment.manual_comment = "Right trend, but say why tanh caps the state."
+            gradebook.db.commit()
+        for student in students:
+            assert course.api.autograde(PS, student, force=True, create=True)["success"]
+        for student in students:
+            scores, messages = before[student]
+            now = course.scores(PS, student)
+            assert {c: now[c] for c in TESTS} == {c: scores[c] for c in TESTS}
+            assert verdicts(course, student) == messages
+        assert course.scores(PS, "solution")["pulse_task"] == (1.5, 2.0)
+        with Gradebook(course.config.CourseDirectory.db_url, course_id="rnn-course") as gradebook:
+            assert gradebook.find_comment("pulse_task", "ps1_recurrence", PS, "solution").manual_comment.startswith(
+                "Right trend")
 
+    def test_an_untouched_notebook_restores_its_locked_cells_without_checksum_warnings(self, course):
+        result = course.api.autograde(PS, "solution", force=True, create=True)
+        assert result["success"] and "checksum" not in result["log"].lower()
 
-def test_the_written_question_waits_for_a_person_with_a_rubric(course):
-    scores = course.scores(PS, "solution")
-    assert scores["pulse_task"] == (0.0, 2.0)
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    (task,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "pulse_task"]
-    assert "Rubric (2 points; graders only)" in task.source, "the grader sees the rubric in the formgrader"
-    assert "Rubric" not in course.feedback_html(PS, "solution"), "the student's feedback does not show it"
-
-
-def test_untouched_release_scores_zero_without_crashing(course):
-    scores = course.scores(PS, "untouched")
-    assert all(scores[cell][0] == 0 for cell in TESTS)
-    assert set(course.validation["untouched"]) == set(TESTS)
-    assert "not implemented yet" in course.feedback_text(PS, "untouched")
-
-
-@pytest.mark.parametrize("student", sorted(WRONG))
-def test_each_wrong_answer_loses_exactly_its_cell_with_its_diagnosis(course, student):
-    _, cell, diagnosis = WRONG[student]
-    assert failing(course, student) == {cell}
-    assert course.scores(PS, student)[cell] == (0.0, TESTS[cell])
-    assert diagnosis in course.feedback_text(PS, student)
-    if student != "fits_the_sanity_cases":  # the one answer built to pass every visible case
-        assert set(course.validation[student]) == {cell}, "nbgrader validate must agree with the grade"
-        assert diagnosis in " ".join(course.validation[student][cell].split()), "validate shows the whole line"
-
-
-def test_a_wrong_answer_on_hidden_cases_only_passes_validate_and_loses_the_points(course):
-    assert course.validation["fits_the_sanity_cases"] == {}
-    assert failing(course, "fits_the_sanity_cases") == {"test_rnn_step"}
-
-
-@pytest.mark.parametrize("student", sorted(RIGHT))
-def test_correct_answers_written_differently_get_full_marks(course, student):
-    assert failing(course, student) == set()
-    assert course.validation[student] == {}
-
-
-def test_class_summary_counts_each_mistake(course):
-    counts = course.report["summary"]["counts"]
-    assert counts["rnn_step"]["mistakes"][WRONG["w_hh_transposed"][2] + ": the state term is h_prev @ W_hh.T "
-                                          "(W_hh is (H, H), rows = outputs)"] == 1
-    assert counts["rnn_forward"]["passed"] == len(WRONG) + len(RIGHT) + 3 - 4  # 3 forward mistakes, untouched
-    html = (course.root / "reports" / PS / "class_summary.html").read_text()
-    assert "W_hh is used transposed" in html and "rnn_param_count" in html
-
-
-def test_grades_csv_has_a_column_per_question_and_a_manual_grading_flag(course):
-    import csv
-
-    rows = {row["student_id"]: row for row in csv.DictReader((course.root / "grades.csv").open())}
-    assert float(rows["solution"]["score"]) == sum(TESTS.values())
-    assert float(rows["w_hh_transposed"][f"{PS}:test_rnn_step"]) == 0.0
-    assert float(rows["w_hh_transposed"][f"{PS}:test_rnn_forward"]) == TESTS["test_rnn_forward"]
-    assert rows["solution"]["needs_manual_grade"] == "yes", "the written answer still waits for a person"
-
-
-def test_feedback_shows_no_hidden_input_reference_or_solution(course):
-    from nbcourse import leaks
-
-    for student in ("fits_the_sanity_cases", "w_hh_transposed", "untouched", "changes_its_input"):
-        assert leaks(course.feedback_html(PS, student), PS) == []
-    hidden_inputs = _hidden_input_rows()
-    feedback = course.feedback_html(PS, "fits_the_sanity_cases")
-    assert not [row for row in hidden_inputs if row in feedback]
-
-
-def _hidden_input_rows():
-    """Rows of the hidden cases' input arrays, as they would print (e.g. "[-0.79, -2.035, 0.603]")."""
-    from grader import problem_sets
-
-    rows = set()
-    for exercise in problem_sets.references(PS)["exercises"].values():
-        for case in exercise["hidden"]:
-            for value in case["args"].values():
-                array = np.asarray(value)
-                if array.ndim >= 1 and array.size >= 3 and np.abs(array).sum() > 0:
-                    rows.add(str(array.reshape(-1, array.shape[-1])[0].tolist())[1:-1])
-    assert len(rows) > 10
-    return rows
-
-
-def test_sequential_nbgrader_autograde_agrees_with_the_parallel_class_run_and_keeps_manual_grades(course):
-    """`nbgrader autograde` (the formgrader's button) runs the same pipeline one submission at a time."""
-    from nbgrader.api import Gradebook
-
-    students = ["solution", "w_hh_transposed", "state_not_carried", "changes_its_input", "untouched"]
-    before = {s: (course.scores(PS, s), verdicts(course, s)) for s in students}
-    with Gradebook(course.config.CourseDirectory.db_url, course_id="rnn-course") as gradebook:
-        grade = gradebook.find_grade("pulse_task", "ps1_recurrence", PS, "solution")
-        grade.manual_score = 1.5
-        comment = gradebook.find_comment("pulse_task", "ps1_recurrence", PS, "solution")
-        comment.manual_comment = "Right trend, but say why tanh caps the state."
-        gradebook.db.commit()
-    for student in students:
-        assert course.api.autograde(PS, student, force=True, create=True)["success"]
-    for student in students:
-        scores, messages = before[student]
-        now = course.scores(PS, student)
-        assert {c: now[c] for c in TESTS} == {c: scores[c] for c in TESTS}
-        assert verdicts(course, student) == messages
-    assert course.scores(PS, "solution")["pulse_task"] == (1.5, 2.0)
-    with Gradebook(course.config.CourseDirectory.db_url, course_id="rnn-course") as gradebook:
-        assert gradebook.find_comment("pulse_task", "ps1_recurrence", PS, "solution").manual_comment.startswith(
-            "Right trend")
+    def test_feedback_can_be_returned_on_the_no_exchange_path(self, course):
+        """Submissions placed by hand: `make grade` wrote the missing timestamp.txt, so release_feedback works."""
+        folder = course.root / "submitted" / "handed_in_by_hand" / PS
+        assert (folder / "timestamp.txt").exists()
+        assert "No timestamp.txt came with the submission" in course.feedback_text(PS, "handed_in_by_hand")
+        (course.root / "exchange").mkdir(exist_ok=True)  # `make feedback` creates it
+        result = course.api.release_feedback(PS, "handed_in_by_hand")
+        assert result["success"], result.get("log")
+        assert list((course.root / "exchange").rglob("*.html"))
 
 
 def verdicts(course, student):
     return course.autograded_notebook(PS, student, NOTEBOOK).metadata["grader"]["verdicts"]
-
-
-def test_an_untouched_notebook_restores_its_locked_cells_without_checksum_warnings(course):
-    result = course.api.autograde(PS, "solution", force=True, create=True)
-    assert result["success"] and "checksum" not in result["log"].lower()
-
-
-def test_feedback_can_be_returned_on_the_no_exchange_path(course):
-    """Submissions placed by hand: `make grade` wrote the missing timestamp.txt, so release_feedback works."""
-    folder = course.root / "submitted" / "handed_in_by_hand" / PS
-    assert (folder / "timestamp.txt").exists()
-    assert "No timestamp.txt came with the submission" in course.feedback_text(PS, "handed_in_by_hand")
-    (course.root / "exchange").mkdir(exist_ok=True)  # `make feedback` creates it
-    result = course.api.release_feedback(PS, "handed_in_by_hand")
-    assert result["success"], result.get("log")
-    assert list((course.root / "exchange").rglob("*.html"))

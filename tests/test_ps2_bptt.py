@@ -3,13 +3,11 @@ gets full marks, the release gets 0, each catalogued mistake loses exactly its o
 its diagnosis, correct answers written differently get full marks, and `nbgrader validate` (the
 student's view) agrees with every grade."""
 
-import pytest
-
-from tests.course import Course, points, solution_sources, validate_all
+from tests.course import solution_sources
+from tests.pset import ProblemSetTests
 
 PS = "ps2_bptt"
 NOTEBOOK = "ps2_bptt.ipynb"
-TESTS = points(PS, NOTEBOOK)
 SOLUTION = solution_sources(PS, NOTEBOOK)
 
 
@@ -186,106 +184,19 @@ RIGHT = {
 }
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("ps2"))
-    paths = {"solution": course.submit(PS, "solution", SOLUTION)[0], "untouched": course.submit(PS, "untouched")[0]}
-    for student, (answers, _, _) in WRONG.items():
-        paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
-    for student, answers in RIGHT.items():
-        paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
-    course.report = course.grade(PS)
-    course.validation = {student: found for student, found in zip(paths, validate_all(list(paths.values())).values())}
-    return course
+class TestProblemSet2(ProblemSetTests):
+    PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
 
+    def test_the_ungraded_cells_that_use_the_students_code_run_cleanly(self, course):
+        nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
+        for grade_id in ("bptt_check", "truncation_experiment"):
+            (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+            assert cell.outputs and not [o for o in cell.outputs if o.output_type == "error"]
 
-def failing(course, student):
-    return {cell for cell, (score, most) in course.scores(PS, student).items() if cell in TESTS and score < most}
-
-
-def test_every_submission_is_graded_in_time(course):
-    assert course.report["failed"] == {}
-
-
-def test_solution_gets_every_point_and_validates(course):
-    scores = course.scores(PS, "solution")
-    assert {cell: scores[cell] for cell in TESTS} == {cell: (pts, pts) for cell, pts in TESTS.items()}
-    assert course.validation["solution"] == {}
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in TESTS:
-            assert cell.outputs == [], f"a passing test cell shows nothing, stderr included: {cell.outputs}"
-    for grade_id in ("bptt_check", "truncation_experiment"):  # the ungraded cells that use the student's code
-        (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-        assert not [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"]
-
-
-def test_the_written_question_waits_for_a_person_with_a_rubric(course):
-    scores = course.scores(PS, "solution")
-    assert scores["truncation_task"] == (0.0, 2.0)
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    (task,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "truncation_task"]
-    assert "Rubric (2 points; graders only)" in task.source, "the grader sees the rubric in the formgrader"
-    assert "Rubric" not in course.feedback_html(PS, "solution"), "the student's feedback does not show it"
-
-
-def test_the_experiment_shows_the_student_the_cut(course):
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "truncation_experiment"]
-    printed = "".join(o.get("text", "") for o in cell.outputs)
-    for k in (5, 10, 15):
-        assert f"window k = {k:<3} gradient reaching the subject (input 15): 0.000e+00" in printed
-    assert "full BPTT" in printed and "changes the last state by" in printed
-
-
-def test_untouched_release_scores_zero_without_crashing(course):
-    scores = course.scores(PS, "untouched")
-    assert all(scores[cell][0] == 0 for cell in TESTS)
-    assert set(course.validation["untouched"]) == set(TESTS)
-    assert "not implemented yet" in course.feedback_html(PS, "untouched")
-
-
-@pytest.mark.parametrize("student", sorted(WRONG))
-def test_each_wrong_answer_loses_exactly_its_cell_with_its_diagnosis(course, student):
-    _, cell, diagnosis = WRONG[student]
-    assert failing(course, student) == {cell}
-    assert course.scores(PS, student)[cell] == (0.0, TESTS[cell])
-    assert diagnosis in _unescaped(course.feedback_html(PS, student))
-    if student != "fits_the_sanity_cases":  # the one answer built to pass every visible case
-        assert set(course.validation[student]) == {cell}, "nbgrader validate must agree with the grade"
-        assert diagnosis in _unescaped(course.validation[student][cell]), "validate shows the whole diagnosis line"
-
-
-def test_a_wrong_answer_on_hidden_cases_only_passes_validate_and_loses_the_points(course):
-    assert course.validation["fits_the_sanity_cases"] == {}
-    assert failing(course, "fits_the_sanity_cases") == {"test_rnn_step_backward"}
-
-
-@pytest.mark.parametrize("student", sorted(RIGHT))
-def test_correct_answers_written_differently_get_full_marks(course, student):
-    assert failing(course, student) == set()
-    assert course.validation[student] == {}
-
-
-def test_class_summary_counts_each_mistake(course):
-    from grader import ps2_bptt
-
-    counts = course.report["summary"]["counts"]
-    sign = [m for m, _ in ps2_bptt.SCE_MISTAKES if m.startswith("the gradient has the wrong sign")]
-    assert counts["softmax_cross_entropy"]["mistakes"][sign[0]] == 1
-    wrong_loops = sum(cell == "test_rnn_backward" for _, cell, _ in WRONG.values())
-    assert counts["rnn_backward"]["passed"] == len(WRONG) + len(RIGHT) + 2 - wrong_loops - 1  # and untouched
-
-
-def test_feedback_shows_no_hidden_input_reference_or_solution(course):
-    from nbcourse import leaks
-
-    for student in ("fits_the_sanity_cases", "onehot_minus_p", "untouched", "x_not_restored", "no_max_subtraction"):
-        assert leaks(course.feedback_html(PS, student), PS) == []
-
-
-def _unescaped(text):
-    """Feedback HTML and nbgrader validate's message escape quotes and wrap long lines."""
-    import html
-
-    return " ".join(html.unescape(text).split())
+    def test_the_experiment_shows_the_student_the_cut(self, course):
+        nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
+        (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "truncation_experiment"]
+        printed = "".join(o.get("text", "") for o in cell.outputs)
+        for k in (5, 10, 15):
+            assert f"window k = {k:<3} gradient reaching the subject (input 15): 0.000e+00" in printed
+        assert "full BPTT" in printed and "changes the last state by" in printed

@@ -3,16 +3,13 @@ gets full marks, the release gets 0, each catalogued mistake loses exactly its o
 its diagnosis, correct answers written differently get full marks, and `nbgrader validate` (the
 student's view) agrees with every grade."""
 
-import html
 
-import numpy as np
-import pytest
 
-from tests.course import Course, points, solution_sources, validate_all
+from tests.course import solution_sources
+from tests.pset import ProblemSetTests
 
 PS = "ps3_gradient_decay"
 NOTEBOOK = "ps3_gradient_decay.ipynb"
-TESTS = points(PS, NOTEBOOK)
 SOLUTION = solution_sources(PS, NOTEBOOK)
 
 
@@ -121,109 +118,10 @@ RIGHT = {
 }
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("ps3"))
-    paths = {"solution": course.submit(PS, "solution", SOLUTION)[0], "untouched": course.submit(PS, "untouched")[0]}
-    for student, (answers, _, _) in WRONG.items():
-        paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
-    for student, answers in RIGHT.items():
-        paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
-    course.report = course.grade(PS)
-    course.validation = {student: found for student, found in zip(paths, validate_all(list(paths.values())).values())}
-    return course
+class TestProblemSet3(ProblemSetTests):
+    PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
 
-
-def failing(course, student):
-    return {cell for cell, (score, most) in course.scores(PS, student).items() if cell in TESTS and score < most}
-
-
-def test_every_submission_is_graded(course):
-    assert course.report["failed"] == {}
-
-
-def test_solution_gets_every_point_and_validates(course):
-    scores = course.scores(PS, "solution")
-    assert {cell: scores[cell] for cell in TESTS} == {cell: (pts, pts) for cell, pts in TESTS.items()}
-    assert course.validation["solution"] == {}
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in TESTS:
-            assert cell.outputs == [], f"a passing test cell shows nothing, stderr included: {cell.outputs}"
-    (experiment,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rate_experiment"]
-    printed = "".join(o.get("text", "") for o in experiment.outputs if o.get("output_type") == "stream")
-    assert "default init" in printed and "measured rate x0.565" in printed, printed
-    assert not [o for o in experiment.outputs if o.get("name") == "stderr"]
-
-
-def test_the_written_question_waits_for_a_person_with_a_rubric(course):
-    scores = course.scores(PS, "solution")
-    assert scores["rate_task"] == (0.0, 2.0)
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    (task,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rate_task"]
-    assert "Rubric (2 points; graders only)" in task.source, "the grader sees the rubric in the formgrader"
-    assert "Rubric" not in course.feedback_html(PS, "solution"), "the student's feedback does not show it"
-
-
-def test_untouched_release_scores_zero_without_crashing(course):
-    scores = course.scores(PS, "untouched")
-    assert all(scores[cell][0] == 0 for cell in TESTS)
-    assert set(course.validation["untouched"]) == set(TESTS)
-    assert "not implemented yet" in course.feedback_html(PS, "untouched")
-
-
-@pytest.mark.parametrize("student", sorted(WRONG))
-def test_each_wrong_answer_loses_exactly_its_cell_with_its_diagnosis(course, student):
-    _, cell, diagnosis = WRONG[student]
-    assert failing(course, student) == {cell}
-    assert course.scores(PS, student)[cell] == (0.0, TESTS[cell])
-    assert diagnosis in course.feedback_html(PS, student)
-    assert set(course.validation[student]) == {cell}, "nbgrader validate must agree with the grade"
-    # the Validator's "error" is HTML-escaped (tanh' -> tanh&#39;); the command line prints it raw
-    assert diagnosis in html.unescape(course.validation[student][cell]), "validate shows the whole diagnosis line"
-
-
-def test_a_wrong_helper_is_replaced_by_a_correct_one_for_the_exercise_that_calls_it(course):
-    """The solution's gradient_norms_by_lag calls step_jacobian; with a wrong one it still gets its points."""
-    scores = course.scores(PS, "jacobian_one_minus_h")
-    assert scores["test_gradient_norms_by_lag"] == (3.0, 3.0)
-
-
-@pytest.mark.parametrize("student", sorted(RIGHT))
-def test_correct_answers_written_differently_get_full_marks(course, student):
-    assert failing(course, student) == set()
-    assert course.validation[student] == {}
-
-
-def test_class_summary_counts_each_mistake(course):
-    counts = course.report["summary"]["counts"]
-    eps = [m for m in counts["clip_by_global_norm"]["mistakes"] if m.startswith("the epsilon is missing")]
-    assert [counts["clip_by_global_norm"]["mistakes"][m] for m in eps] == [2], "without eps, and eps hard-coded"
-
-
-def test_feedback_shows_no_hidden_input_reference_or_solution(course):
-    from nbcourse import leaks
-
-    for student in ("norms_by_step", "clip_without_eps", "untouched", "changes_its_input"):
-        assert leaks(course.feedback_html(PS, student), PS) == []
-    hidden_inputs = _hidden_input_rows()
-    for student in ("norms_by_step", "clip_per_array", "jacobian_w_hh_transposed"):
-        feedback = course.feedback_html(PS, student)
-        assert not [row for row in hidden_inputs if row in feedback]
-
-
-def _hidden_input_rows():
-    """Rows of the hidden cases' input arrays, as they would print (e.g. "-0.79, -2.035, 0.603")."""
-    from grader import problem_sets
-    from grader.student import make_args
-
-    rows = set()
-    for exercise in problem_sets.references(PS)["exercises"].values():
-        for case in exercise["hidden"]:
-            for value in make_args(case["args"]).values():
-                for array in (value if isinstance(value, list) else [value]):
-                    array = np.asarray(array)
-                    if array.ndim >= 1 and array.size >= 3 and np.abs(array).sum() > 0:
-                        rows.add(str(array.reshape(-1, array.shape[-1])[0].tolist())[1:-1])
-    assert len(rows) > 10
-    return rows
+    def test_a_wrong_helper_is_replaced_by_a_correct_one_for_the_exercise_that_calls_it(self, course):
+        """The solution's gradient_norms_by_lag calls step_jacobian; with a wrong one it still gets its points."""
+        scores = course.scores(PS, "jacobian_one_minus_h")
+        assert scores["test_gradient_norms_by_lag"] == (3.0, 3.0)

@@ -7,13 +7,12 @@ rnnlib's backward pass does along the cell path."""
 import textwrap
 
 import numpy as np
-import pytest
 
-from tests.course import Course, points, solution_sources, validate_all
+from tests.course import solution_sources
+from tests.pset import ProblemSetTests
 
 PS = "ps4_lstm"
 NOTEBOOK = "ps4_lstm.ipynb"
-TESTS = points(PS, NOTEBOOK)
 SOLUTION = solution_sources(PS, NOTEBOOK)
 
 
@@ -171,119 +170,16 @@ RIGHT = {
 }
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("ps4"))
-    paths = {"solution": course.submit(PS, "solution", SOLUTION)[0], "untouched": course.submit(PS, "untouched")[0]}
-    for student, (answers, _, _) in WRONG.items():
-        paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
-    for student, answers in RIGHT.items():
-        paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
-    course.report = course.grade(PS)
-    course.validation = {student: found for student, found in zip(paths, validate_all(list(paths.values())).values())}
-    return course
+class TestProblemSet4(ProblemSetTests):
+    PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
 
-
-def failing(course, student):
-    return {cell for cell, (score, most) in course.scores(PS, student).items() if cell in TESTS and score < most}
-
-
-def test_every_submission_is_graded(course):
-    assert course.report["failed"] == {}
-
-
-def test_solution_gets_every_point_and_validates(course):
-    scores = course.scores(PS, "solution")
-    assert {cell: scores[cell] for cell in TESTS} == {cell: (pts, pts) for cell, pts in TESTS.items()}
-    assert course.validation["solution"] == {}
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in TESTS:
-            assert cell.outputs == [], f"a passing test cell shows nothing, stderr included: {cell.outputs}"
-    (experiment,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "cell_path_experiment"]
-    assert not [o for o in experiment.outputs if o.get("name") == "stderr" or o.get("output_type") == "error"]
-    assert "forget  mean" in str(experiment.outputs), "the experiment prints its table from the student's code"
-
-
-def test_the_written_question_waits_for_a_person_with_a_rubric(course):
-    scores = course.scores(PS, "solution")
-    assert scores["forget_bias_task"] == (0.0, 2.0)
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    (task,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "forget_bias_task"]
-    assert "Rubric (2 points; graders only)" in task.source, "the grader sees the rubric in the formgrader"
-    assert "Rubric" not in course.feedback_html(PS, "solution"), "the student's feedback does not show it"
-
-
-def test_untouched_release_scores_zero_without_crashing(course):
-    scores = course.scores(PS, "untouched")
-    assert all(scores[cell][0] == 0 for cell in TESTS)
-    assert set(course.validation["untouched"]) == set(TESTS)
-    assert "not implemented yet" in course.feedback_text(PS, "untouched")
-
-
-@pytest.mark.parametrize("student", sorted(WRONG))
-def test_each_wrong_answer_loses_exactly_its_cell_with_its_diagnosis(course, student):
-    _, cell, diagnosis = WRONG[student]
-    assert failing(course, student) == {cell}
-    assert course.scores(PS, student)[cell] == (0.0, TESTS[cell])
-    assert diagnosis in course.feedback_text(PS, student)
-    if student != "fits_the_sanity_cases":  # the one answer built to pass every visible case
-        assert set(course.validation[student]) == {cell}, "nbgrader validate must agree with the grade"
-        assert diagnosis in " ".join(course.validation[student][cell].split()), "validate shows the whole line"
-
-
-def test_a_wrong_forward_does_not_cost_the_backward_that_calls_it(course):
-    """The solution's backward takes c from lstm_step_forward: with a wrong forward, the grader (and
-    validate) put a correct one in its place, so only part 1 loses points."""
-    for student in ("forward_cs231n_order", "forward_no_tanh", "forward_f_and_i_swapped"):
-        assert "lstm_step_forward(" in WRONG[student][0].get("lstm_step_backward", SOLUTION["lstm_step_backward"])
-        assert failing(course, student) == {"test_lstm_step_forward"}
-        assert "test_lstm_step_backward" not in course.validation[student]
-
-
-def test_a_wrong_answer_on_hidden_cases_only_passes_validate_and_loses_the_points(course):
-    assert course.validation["fits_the_sanity_cases"] == {}
-    assert failing(course, "fits_the_sanity_cases") == {"test_cell_path_gradient"}
-
-
-@pytest.mark.parametrize("student", sorted(RIGHT))
-def test_correct_answers_written_differently_get_full_marks(course, student):
-    assert failing(course, student) == set()
-    assert course.validation[student] == {}
-
-
-def test_class_summary_counts_each_mistake(course):
-    counts = course.report["summary"]["counts"]
-    mistakes = counts["lstm_step_backward"]["mistakes"]
-    assert sum(n for message, n in mistakes.items() if message.startswith("dc_prev is not multiplied")) == 1
-    html = (course.root / "reports" / PS / "class_summary.html").read_text()
-    assert "the gate order is i, f, o, g" in html and "cell_path_gradient" in html
-
-
-def test_feedback_shows_no_hidden_input_reference_or_solution(course):
-    from nbcourse import leaks
-
-    for student in ("fits_the_sanity_cases", "backward_not_through_h", "untouched", "changes_its_input"):
-        assert leaks(course.feedback_html(PS, student), PS) == []
-    hidden_inputs = _hidden_input_rows()
-    for student in ("fits_the_sanity_cases", "backward_cs231n_order"):
-        feedback = course.feedback_html(PS, student)
-        assert not [row for row in hidden_inputs if row in feedback]
-
-
-def _hidden_input_rows():
-    """Rows of the hidden cases' input arrays, as they would print (e.g. "[-0.79, -2.035, 0.603]")."""
-    from grader import problem_sets
-
-    rows = set()
-    for exercise in problem_sets.references(PS)["exercises"].values():
-        for case in exercise["hidden"]:
-            for value in case["args"].values():
-                array = np.asarray(value)
-                if array.ndim >= 1 and array.shape[-1] >= 2 and np.abs(array).sum() > 0:
-                    rows.update(str(row.tolist())[1:-1] for row in array.reshape(-1, array.shape[-1])[:2])
-    assert len(rows) > 10
-    return rows
+    def test_a_wrong_forward_does_not_cost_the_backward_that_calls_it(self, course):
+        """The solution's backward takes c from lstm_step_forward: with a wrong forward, the grader (and
+        validate) put a correct one in its place, so only part 1 loses points."""
+        for student in ("forward_cs231n_order", "forward_no_tanh", "forward_f_and_i_swapped"):
+            assert "lstm_step_forward(" in WRONG[student][0].get("lstm_step_backward", SOLUTION["lstm_step_backward"])
+            assert self.failing(course, student) == {"test_lstm_step_forward"}
+            assert "test_lstm_step_backward" not in course.validation[student]
 
 
 def test_the_cell_path_reference_is_what_rnnlib_sends_back_along_the_cell_path():

@@ -3,16 +3,11 @@ full marks, the release gets 0, each catalogued mistake the issue lists loses ex
 points with its diagnosis (one submission may hold wrong answers in several cells, each judged alone),
 correct answers written differently get full marks, and `nbgrader validate` agrees with every grade."""
 
-import html
-
-import numpy as np
-import pytest
-
-from tests.course import Course, points, solution_sources, validate_all
+from tests.course import solution_sources
+from tests.pset import ProblemSetTests
 
 PS = "ps5_gru"
 NOTEBOOK = "ps5_gru.ipynb"
-TESTS = points(PS, NOTEBOOK)
 SOLUTION = solution_sources(PS, NOTEBOOK)
 FORWARD, BACKWARD, COUNTS, CHO = (SOLUTION[name] for name in
                                   ("gru_step_forward", "gru_step_backward", "param_counts", "gru_step_forward_cho"))
@@ -224,119 +219,18 @@ RIGHT = {
 }
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = Course(tmp_path_factory.mktemp("ps5"))
-    paths = {"solution": course.submit(PS, "solution", SOLUTION)[0], "untouched": course.submit(PS, "untouched")[0]}
-    for student, (answers, _) in WRONG.items():
-        paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
-    for student, answers in RIGHT.items():
-        paths[student] = course.submit(PS, student, {**SOLUTION, **answers})[0]
-    course.report = course.grade(PS)
-    course.validation = {student: found for student, found in zip(paths, validate_all(list(paths.values())).values())}
-    return course
+class TestProblemSet5(ProblemSetTests):
+    PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
 
+    def test_the_experiment_runs_on_the_students_own_code(self, course):
+        nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
+        (experiment,) = [c for c in nb.cells
+                         if c.metadata.get("nbgrader", {}).get("grade_id") == "conventions_experiment"]
+        printed = "".join(o.get("text", "") for o in experiment.outputs if o.get("output_type") == "stream")
+        assert "as initialised, b_hn = 0   step 1: 0.000" in printed
 
-def failing(course, student):
-    return {cell for cell, (score, most) in course.scores(PS, student).items() if cell in TESTS and score < most}
+    def test_the_summary_names_the_reset_convention_mistake(self, course):
+        from grader import ps5_gru
 
-
-def test_every_submission_is_graded(course):
-    assert course.report["failed"] == {}
-
-
-def test_solution_gets_every_point_and_validates(course):
-    scores = course.scores(PS, "solution")
-    assert {cell: scores[cell] for cell in TESTS} == {cell: (pts, pts) for cell, pts in TESTS.items()}
-    assert course.validation["solution"] == {}
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in TESTS:
-            assert cell.outputs == [], f"a passing test cell shows nothing, stderr included: {cell.outputs}"
-    (experiment,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "conventions_experiment"]
-    printed = "".join(o.get("text", "") for o in experiment.outputs if o.get("output_type") == "stream")
-    assert "as initialised, b_hn = 0   step 1: 0.000" in printed, "the experiment runs on the student's own code"
-    assert not [o for o in experiment.outputs if o.get("name") == "stderr"]
-
-
-def test_the_written_question_waits_for_a_person_with_a_rubric(course):
-    scores = course.scores(PS, "solution")
-    assert scores["conventions_task"] == (0.0, 2.0)
-    nb = course.autograded_notebook(PS, "solution", NOTEBOOK)
-    (task,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "conventions_task"]
-    assert "Rubric (2 points; graders only)" in task.source, "the grader sees the rubric in the formgrader"
-    assert "Rubric" not in course.feedback_html(PS, "solution"), "the student's feedback does not show it"
-
-
-def test_untouched_release_scores_zero_without_crashing(course):
-    scores = course.scores(PS, "untouched")
-    assert all(scores[cell][0] == 0 for cell in TESTS)
-    assert set(course.validation["untouched"]) == set(TESTS)
-    assert "not implemented yet" in course.feedback_html(PS, "untouched")
-
-
-@pytest.mark.parametrize("student", sorted(WRONG))
-def test_each_wrong_answer_loses_exactly_its_cells_with_their_diagnoses(course, student):
-    _, diagnoses = WRONG[student]
-    assert failing(course, student) == set(diagnoses)
-    feedback = _unescaped(course.feedback_html(PS, student))
-    for cell, diagnosis in diagnoses.items():
-        assert course.scores(PS, student)[cell] == (0.0, TESTS[cell])
-        assert diagnosis in feedback
-    if student != "fits_the_sanity_cases":  # the one answer built to pass every visible case
-        assert set(course.validation[student]) == set(diagnoses), "nbgrader validate must agree with the grade"
-        for cell, diagnosis in diagnoses.items():
-            assert diagnosis in _unescaped(course.validation[student][cell]), "validate shows the whole diagnosis"
-
-
-def test_a_wrong_answer_on_hidden_cases_only_passes_validate_and_loses_the_points(course):
-    assert course.validation["fits_the_sanity_cases"] == {}
-    assert failing(course, "fits_the_sanity_cases") == {T_FW}
-
-
-@pytest.mark.parametrize("student", sorted(RIGHT))
-def test_correct_answers_written_differently_get_full_marks(course, student):
-    assert failing(course, student) == set()
-    assert course.validation[student] == {}
-
-
-def test_class_summary_counts_each_mistake(course):
-    from grader import ps5_gru
-
-    counts = course.report["summary"]["counts"]
-    (message,) = [m for m, _ in ps5_gru.FORWARD_MISTAKES if m.startswith(RESET_BEFORE)]
-    assert counts["gru_step_forward"]["mistakes"][message] == 1
-    assert counts["gru_step_backward"]["passed"] == len(RIGHT) + 2  # and the solution, and fits_the_sanity_cases
-    html = (course.root / "reports" / PS / "class_summary.html").read_text()
-    assert "Cho et al." in html and "param_counts" in html
-
-
-def test_feedback_shows_no_hidden_input_reference_or_solution(course):
-    from nbcourse import leaks
-
-    for student in ("fits_the_sanity_cases", "untouched", "changes_its_input", "gate_order_z_r_n"):
-        assert leaks(course.feedback_html(PS, student), PS) == []
-    hidden_inputs = _hidden_input_rows()
-    for student in ("fits_the_sanity_cases", "reset_path_left_out"):
-        feedback = course.feedback_html(PS, student)
-        assert not [row for row in hidden_inputs if row in feedback]
-
-
-def _unescaped(text):
-    """Feedback HTML and nbgrader validate's message escape quotes and wrap long lines (at 87 columns)."""
-    return " ".join(html.unescape(text).split())
-
-
-def _hidden_input_rows():
-    """Rows of the hidden cases' input arrays, as they would print (e.g. "[-0.79, -2.035, 0.603]")."""
-    from grader import problem_sets
-
-    rows = set()
-    for exercise in problem_sets.references(PS)["exercises"].values():
-        for case in exercise["hidden"]:
-            for value in case["args"].values():
-                array = np.asarray(value)
-                if array.ndim >= 1 and array.size >= 3 and np.abs(array).sum() > 0:
-                    rows.add(str(array.reshape(-1, array.shape[-1])[0].tolist())[1:-1])
-    assert len(rows) > 10
-    return rows
+        (message,) = [m for m, _ in ps5_gru.FORWARD_MISTAKES if m.startswith(RESET_BEFORE)]
+        assert course.report["summary"]["counts"]["gru_step_forward"]["mistakes"][message] == 1

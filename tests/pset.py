@@ -1,0 +1,146 @@
+"""What every problem set must show end to end, written once.
+
+A test file subclasses ``ProblemSetTests`` and sets ``PS``, ``NOTEBOOK``, ``WRONG`` and ``RIGHT``:
+
+    WRONG = {student: (answers, {test cell: diagnosis, ...})}   # or (answers, test cell, diagnosis)
+    RIGHT = {student: answers}                                   # correct answers written differently
+
+``answers`` maps solution cells to their source; the other cells keep the instructor's solution. The
+class grades one class (the solution, the blank release, every WRONG and RIGHT submission) in one run
+through `make grade`'s path, runs `nbgrader validate` on each as a student would, and checks: the
+solution gets full marks and validates; the blank release gets 0; each wrong answer loses exactly its
+own cells, with its diagnosis in the feedback and in validate (students in ``HIDDEN_ONLY`` pass every
+visible case and are caught by the hidden ones only); every RIGHT answer gets full marks; the written
+question waits for a person with a rubric only graders see; the class summary counts the failures; and
+no feedback shows hidden inputs, reference outputs or solutions. Add problem-set specific tests as
+methods; they get the graded ``course`` fixture (and ``submit_more`` adds submissions to the class).
+"""
+
+import numpy as np
+import pytest
+
+from tests.course import Course, points, solution_sources, validate_all
+
+
+def diagnoses(spec):
+    """``{test cell: diagnosis}`` of a WRONG entry, whichever form it is written in."""
+    return spec[1] if isinstance(spec[1], dict) else {spec[1]: spec[2]}
+
+
+def hidden_input_rows(assignment):
+    """Rows of the hidden cases' input arrays, as a print would show them (e.g. "-0.79, -2.035, 0.603")."""
+    from grader import problem_sets
+
+    rows = set()
+    for exercise in problem_sets.references(assignment)["exercises"].values():
+        for case in exercise["hidden"]:
+            for value in case["args"].values():
+                try:
+                    array = np.asarray(value, dtype=float)
+                except (TypeError, ValueError):
+                    continue
+                if array.ndim >= 1 and array.shape[-1] >= 3 and np.abs(array).sum() > 0:
+                    rows.add(str(array.reshape(-1, array.shape[-1])[0].tolist())[1:-1])
+    return rows
+
+
+class ProblemSetTests:
+    PS = NOTEBOOK = None
+    WRONG, RIGHT = {}, {}
+    HIDDEN_ONLY = ("fits_the_sanity_cases",)
+
+    @classmethod
+    def tests(cls):
+        return points(cls.PS, cls.NOTEBOOK)
+
+    @classmethod
+    def solution(cls):
+        return solution_sources(cls.PS, cls.NOTEBOOK)
+
+    @pytest.fixture(scope="class")
+    def course(self, tmp_path_factory):
+        cls, solution = type(self), self.solution()
+        course = Course(tmp_path_factory.mktemp(cls.PS))
+        paths = {"solution": course.submit(cls.PS, "solution", solution)[0],
+                 "untouched": course.submit(cls.PS, "untouched")[0]}
+        for student, spec in cls.WRONG.items():
+            paths[student] = course.submit(cls.PS, student, {**solution, **spec[0]})[0]
+        for student, answers in cls.RIGHT.items():
+            paths[student] = course.submit(cls.PS, student, {**solution, **answers})[0]
+        self.submit_more(course)
+        course.report = course.grade(cls.PS)
+        course.validation = dict(zip(paths, validate_all(list(paths.values())).values()))
+        return course
+
+    def submit_more(self, course):
+        """Hook: further submissions of the same class (graded, not validated)."""
+
+    def failing(self, course, student):
+        tests = self.tests()
+        return {cell for cell, (score, most) in course.scores(self.PS, student).items()
+                if cell in tests and score < most}
+
+    def test_every_submission_is_graded(self, course):
+        assert course.report["failed"] == {}
+
+    def test_solution_gets_every_point_and_validates(self, course):
+        tests = self.tests()
+        scores = course.scores(self.PS, "solution")
+        assert {cell: scores[cell] for cell in tests} == {cell: (pts, pts) for cell, pts in tests.items()}
+        assert course.validation["solution"] == {}
+        nb = course.autograded_notebook(self.PS, "solution", self.NOTEBOOK)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") in tests:
+                assert cell.outputs == [], f"a passing test cell shows nothing, stderr included: {cell.outputs}"
+            elif cell.cell_type == "code":
+                assert not [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"]
+
+    def test_the_written_question_waits_for_a_person_with_a_rubric(self, course):
+        nb = course.autograded_notebook(self.PS, "solution", self.NOTEBOOK)
+        (task,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("task")]
+        assert course.scores(self.PS, "solution")[task.metadata.nbgrader.grade_id][0] == 0.0
+        assert "graders only" in task.source, "the grader sees the rubric in the formgrader"
+        assert "graders only" not in course.feedback_text(self.PS, "solution"), "the student does not"
+
+    def test_untouched_release_scores_zero_without_crashing(self, course):
+        scores = course.scores(self.PS, "untouched")
+        assert all(scores[cell][0] == 0 for cell in self.tests())
+        assert set(course.validation["untouched"]) == set(self.tests())
+        assert "not implemented yet" in course.feedback_text(self.PS, "untouched")
+
+    def test_each_wrong_answer_loses_exactly_its_cells_with_their_diagnoses(self, course, wrong_student):
+        expected = diagnoses(self.WRONG[wrong_student])
+        assert self.failing(course, wrong_student) == set(expected)
+        feedback = course.feedback_text(self.PS, wrong_student)
+        for cell, diagnosis in expected.items():
+            assert course.scores(self.PS, wrong_student)[cell] == (0.0, self.tests()[cell])
+            assert diagnosis in feedback
+        if wrong_student in self.HIDDEN_ONLY:  # built to pass every visible case: only the grade can tell
+            assert course.validation[wrong_student] == {}
+            return
+        assert set(course.validation[wrong_student]) == set(expected), "nbgrader validate must agree with the grade"
+        for cell, diagnosis in expected.items():
+            assert diagnosis in " ".join(course.validation[wrong_student][cell].split()), "validate shows it all"
+
+    def test_correct_answers_written_differently_get_full_marks(self, course, right_student):
+        assert self.failing(course, right_student) == set()
+        assert course.validation[right_student] == {}
+
+    def test_class_summary_counts_every_failure(self, course):
+        counts = course.report["summary"]["counts"]
+        cells = {e.test_cell: e.name for e in __import__(f"grader.{self.PS}", fromlist=["EXERCISES"]).EXERCISES}
+        for cell, name in cells.items():
+            failing = 1 + sum(cell in diagnoses(spec) for spec in self.WRONG.values())  # and the blank release
+            assert counts[name]["failed"] == failing, name
+            assert sum(counts[name]["mistakes"].values()) == failing
+        html = (course.root / "reports" / self.PS / "class_summary.html").read_text()
+        assert all(name in html for name in cells.values())
+
+    def test_feedback_shows_no_hidden_input_reference_or_solution(self, course):
+        from nbcourse import leaks
+
+        rows = hidden_input_rows(self.PS)
+        for student in ["untouched", *sorted(self.WRONG)]:
+            feedback = course.feedback_html(self.PS, student)
+            assert leaks(feedback, self.PS) == [], student
+            assert not [row for row in rows if row in feedback], student
