@@ -152,3 +152,14 @@ def test_remote_asset_pattern_finds_what_a_cdn_build_has_and_ignores_local_asset
     assert REMOTE_ASSET.findall('<link rel="stylesheet" href="//fonts.example.org/a.css" />')
     assert not REMOTE_ASSET.findall('<script src="../_static/../mathjax/tex-mml-chtml.js?v=1"></script>')
     assert not REMOTE_ASSET.findall('<a href="https://arxiv.org/abs/1211.5063">paper</a>')
+
+
+@built
+def test_every_lesson_page_offers_its_notebook_and_its_source_for_download():
+    lessons = sorted((SITE / "chapters").glob("*.html"))
+    assert lessons
+    for page in lessons:
+        html = page.read_text()
+        for suffix in (".ipynb", ".md"):
+            assert f'href="../_sources/chapters/{page.stem}{suffix}"' in html, (page.name, suffix)
+            assert (SITE / "_sources" / "chapters" / f"{page.stem}{suffix}").stat().st_size > 1000
