@@ -333,21 +333,29 @@ def model_name(kind, forget_bias=None):
 
 
 def longest_solved(runs, task, kind, hidden_size):
-    """The longest length that a majority of the seeds of ``(task, kind, hidden_size)`` solved, 0 if none.
+    """The longest length up to which a majority of the seeds solved *every* length tried, 0 if none.
 
-    ``kind`` is a model key of ``read_csv`` (a kind, or ``model_name(kind, forget_bias)``).
-
-    ``runs`` as from ``read_csv``. A length missing for a seed (``climb`` gave up below it) counts as
-    unsolved for that seed. Returns ``(longest, {seed: longest length that seed solved})``.
+    ``runs`` as from ``read_csv``; ``kind`` is a model key (a kind, or ``model_name(kind, forget_bias)``). A
+    length missing for a seed (``climb`` gave up below it) counts as unsolved for that seed. Returns
+    ``(longest, per_seed)``, where ``per_seed[seed]`` is the same for one seed: the longest length up to
+    which that seed solved every length (a seed may still solve a longer one after a miss).
     """
     mine = {(T, seed): run for (t, k, h, T, seed), run in runs.items() if (t, k, h) == (task, kind, hidden_size)}
     if not mine:
         raise ValueError(f"runs: no run of task={task!r}, kind={kind!r}, hidden_size={hidden_size!r}")
     seeds, lengths = sorted({s for _, s in mine}), sorted({T for T, _ in mine})
-    solved_by = {T: sum(mine.get((T, s), {}).get("solved_step") is not None for s in seeds) for T in lengths}
-    per_seed = {s: max([T for T in lengths if mine.get((T, s), {}).get("solved_step") is not None], default=0)
-                for s in seeds}
-    return max([T for T in lengths if 2 * solved_by[T] > len(seeds)], default=0), per_seed
+
+    def reach(solved_at):  # the last length of the longest prefix of ``lengths`` on which solved_at holds
+        longest = 0
+        for T in lengths:
+            if not solved_at(T):
+                break
+            longest = T
+        return longest
+
+    solved = {(T, s): mine.get((T, s), {}).get("solved_step") is not None for T in lengths for s in seeds}
+    per_seed = {s: reach(lambda T, s=s: solved[T, s]) for s in seeds}
+    return reach(lambda T: 2 * sum(solved[T, s] for s in seeds) > len(seeds)), per_seed
 
 
 #: The chapter's reduced run: seed 0 and the sweep's protocol, a few lengths, ``(task, kind, hidden_size,
@@ -356,7 +364,8 @@ def longest_solved(runs, task, kind, hidden_size):
 REDUCED = (
     *(("adding", kind, 32, None, T, 1500) for T in (20, 30) for kind in ("rnn", "lstm", "gru")),
     ("adding", "rnn", 66, None, 30, 1500), ("adding", "gru", 37, None, 30, 1500),
-    *(("temporal_order", kind, 32, bias, 50, 600) for kind, bias in (("rnn", None), ("lstm", None), ("lstm", 3.0))),
+    *(("temporal_order", kind, 32, bias, 50, 600) for kind, bias in (("rnn", None), ("lstm", None), ("lstm", 3.0),
+                                                                       ("gru", None))),
 )
 
 

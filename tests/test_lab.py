@@ -169,11 +169,15 @@ def test_csv_round_trip_and_longest_solved(tmp_path):
         rec = back[("adding", "rnn", 4, run.T, run.seed)]
         assert np.array_equal(rec["step"], run.eval_step) and np.array_equal(rec["metric"], run.metric)  # repr: exact
         assert rec["solved_step"] is None and rec["n_params"] == sizes.param_count("rnn", 2, 4)
-    # longest_solved: a majority of the seeds must solve a length; a missing run counts as unsolved.
+    # longest_solved: a majority of the seeds must solve every length up to it; a missing run is unsolved.
     fake = {("adding", "lstm", 8, T, s): {"solved_step": step}
             for (T, s), step in {(10, 0): 100, (10, 1): 300, (10, 2): None, (20, 0): 500, (20, 1): None,
                                  (20, 2): None, (30, 0): 900}.items()}
     assert lab.longest_solved(fake, "adding", "lstm", 8) == (10, {0: 30, 1: 10, 2: 0})
+    # A length solved after a miss does not count: the reach ends at the first miss.
+    fake.update({("adding", "lstm", 8, 20, 1): {"solved_step": 700}, ("adding", "lstm", 8, 40, 0): {"solved_step": 1},
+                 ("adding", "lstm", 8, 40, 1): {"solved_step": 1}, ("adding", "lstm", 8, 30, 1): {"solved_step": None}})
+    assert lab.longest_solved(fake, "adding", "lstm", 8) == (20, {0: 40, 1: 20, 2: 0})
     with pytest.raises(ValueError, match="runs: no run of task='adding', kind='gru'"):
         lab.longest_solved(fake, "adding", "gru", 8)
 
