@@ -7,7 +7,9 @@
 2. Makes every submission under ``submitted/*/<name>/`` gradable, noting what it did in the
    student's feedback: a notebook saved under another name is graded under the expected one, a
    missing or unreadable notebook is replaced by the blank release (so the student is recorded with
-   0 and a reason), and a missing ``timestamp.txt`` is written from the notebook's modification time.
+   0 and a reason), and a missing ``timestamp.txt`` is written from the notebook's modification time
+   (with a ``submission_secret.txt``, which `nbgrader release_feedback` needs, for notebooks that did
+   not come through the exchange).
 3. Runs the notebooks in parallel worker processes (each in its own sandbox; nothing is written to
    the gradebook there) and, as each finishes, records its grades from this one process with
    nbgrader's own ``autograde``, which takes the worker's outputs instead of running the notebook
@@ -168,6 +170,11 @@ def prepare_submission(root, assignment, student):
         newest = max((p.stat().st_mtime for p in folder.glob("*.ipynb")), default=time.time())
         stamp.write_text(datetime.datetime.fromtimestamp(newest, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
         notes.append(f"No timestamp.txt came with the submission; its time was taken as {stamp.read_text()}.")
+    secret = folder / "submission_secret.txt"
+    if not secret.exists():  # nbgrader submit writes one; release_feedback needs it
+        import uuid
+
+        secret.write_text(uuid.uuid4().hex)
     others = sorted(p for p in folder.glob("*.ipynb") if p.name not in expected)
     for name in expected:
         target = folder / name
