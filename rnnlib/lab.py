@@ -182,6 +182,14 @@ class Run:
         """The held-out metric at the end of the run."""
         return float(self.metric[-1])
 
+    def summary(self):
+        """One line: model, size, length, when it was solved (or that it was not), final metric, CPU per step."""
+        steps = int(self.eval_step[-1])
+        outcome = f"solved at step {self.solved_step}" if self.solved_step else f"not solved in {steps} steps"
+        return (f"{model_name(self.kind, self.forget_bias):<20} H={self.hidden_size:<3} T={self.T:<3} {outcome:<26} "
+                f"final {get_task(self.task).metric} {self.final:.4g}, "
+                f"{1e3 * self.seconds[-1] / max(steps, 1):.1f} ms of CPU per step")
+
 
 def evaluate(net, task, xs, target):
     """The task's metric of ``net`` on a held-out batch, without gradients."""
@@ -363,7 +371,7 @@ def longest_solved(runs, task, kind, hidden_size):
 #: same machine and thread count); the temporal-order runs stop at 600 steps instead of 1500.
 REDUCED = (
     *(("adding", kind, 32, None, T, 1500) for T in (20, 30) for kind in ("rnn", "lstm", "gru")),
-    ("adding", "rnn", 66, None, 30, 1500), ("adding", "gru", 37, None, 30, 1500),
+    ("adding", "rnn", 66, None, 20, 1500), ("adding", "gru", 37, None, 20, 1500),
     *(("temporal_order", kind, 32, bias, 50, 600) for kind, bias in (("rnn", None), ("lstm", None), ("lstm", 3.0),
                                                                        ("gru", None))),
 )

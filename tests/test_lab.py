@@ -100,6 +100,9 @@ def test_train_is_deterministic_under_a_seed():
         assert torch.equal(a, b)
     assert not np.array_equal(first.loss, other.loss)
     assert first.loss.shape == (30,) and list(first.eval_step) == [0, 10, 20, 30]
+    line = first.summary()
+    assert line.startswith("lstm") and "H=8" in line and "T=10" in line and f"{first.final:.4g}" in line
+    assert ("not solved in 30 steps" in line) == (first.solved_step is None)
 
 
 def test_train_learns_and_stops_when_solved():
