@@ -51,7 +51,8 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_ARGS)
 
 # The full sweep of chapter 6's long-range lab (RNN, LSTM, GRU on the adding problem and temporal order at
-# increasing lengths, 3 seeds; about half an hour on two cores). Rewrites rnnlib/data/lab_sweep.csv, whose
+# increasing lengths, 3 seeds; about 17 minutes of CPU time, so under 10 minutes on two idle cores, longer on a
+# busy machine). Rewrites rnnlib/data/lab_sweep.csv, whose
 # header records the command, seeds and versions; the chapter plots it next to its own reduced run.
 lab-sweep: $(STAMP)
 	$(BIN)/python scripts/lab_sweep.py --workers 2
