@@ -111,4 +111,4 @@ def test_no_feedback_shows_hidden_data_references_or_solutions(graded):
         feedback = course.feedback_html(PS, student)
         assert [p for p in leaks(feedback, PS) if p not in own_code] == [], student
         assert not [row for row in rows if row in feedback], student
-        assert not re.search(r"/grader/\w+\.py|site-packages/nbgrader", feedback), f"grader code in {student}'s feedback"
+        assert not re.search(r"/grader/\w+\.py|site-packages/nbgrader", feedback), f"grader code: {student}"
