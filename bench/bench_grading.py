@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_grading.py [--students 30] [--battery]
 
-1. One submission: nbgrader's own autograde of one problem set 1 notebook, sandboxed and not.
+1. One submission: nbgrader's own autograde of the solution of each problem set, sandboxed (and of
+   problem set 1 without the sandbox); the best of three.
 2. A class of ``--students`` simulated submissions (solutions and catalogued mistakes), graded by
    `make grade`'s path with the sandbox on and off, and by stock nbgrader (its default pipeline,
    unsandboxed, sequential, as `nbgrader autograde ps1_recurrence` runs it).
@@ -46,13 +47,15 @@ def simulated_class(course, n):
         course.submit(PS, f"student{i:02d}", answers)
 
 
-def one_submission(sandboxed):
+def one_submission(sandboxed, assignment=PS):
+    from grader import problem_sets
     from tests.course import Course, solution_sources
 
+    notebook = problem_sets.load(assignment).NOTEBOOK
     with tempfile.TemporaryDirectory() as root:
         course = Course(root)
-        course.api.generate_assignment(PS, force=True, create=True)
-        course.submit(PS, "one", solution_sources(PS, NOTEBOOK))
+        course.api.generate_assignment(assignment, force=True, create=True)
+        course.submit(assignment, "one", solution_sources(assignment, notebook))
         if not sandboxed:
             course.config.SandboxedExecute.sandbox = False
             from nbcourse import make_api
@@ -61,7 +64,7 @@ def one_submission(sandboxed):
         times = []
         for _ in range(3):
             start = time.perf_counter()
-            assert course.api.autograde(PS, "one", force=True, create=True)["success"]
+            assert course.api.autograde(assignment, "one", force=True, create=True)["success"]
             times.append(time.perf_counter() - start)
     return min(times)
 
@@ -145,8 +148,11 @@ def main():
     parser.add_argument("--battery", action="store_true")
     args = parser.parse_args()
     print(f"grading problem set 1 on {os.cpu_count()} cores")
-    rows = [
-        ("one submission, nbgrader autograde, sandboxed", one_submission(True)),
+    from grader import problem_sets
+
+    rows = [(f"{name}: one submission, nbgrader autograde, sandboxed", one_submission(True, name))
+            for name in problem_sets.names()]
+    rows += [
         ("one submission, nbgrader autograde, no sandbox", one_submission(False)),
         (f"class of {args.students}, make grade, sandboxed, 2 workers", our_class(args.students, True)),
         (f"class of {args.students}, make grade, no sandbox, 2 workers", our_class(args.students, False)),
