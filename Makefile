@@ -31,7 +31,8 @@ $(MATHJAX): package.json package-lock.json
 # (--all, so cached lessons raise their warnings again) and fails on any cell error, stderr output or
 # warning; check_book.py looks for instructor material.
 BOOK_JOBS ?= 2
-book: export RNNLIB_STATIC_PROGRESS = 1  # training loops show their finished bar as text (rnnlib/progress.py)
+# Training loops show their finished progress bar as text in the book (rnnlib/progress.py).
+book: export RNNLIB_STATIC_PROGRESS = 1
 book: $(STAMP) $(MATHJAX)
 	rm -rf _build/html _build/.doctrees
 	$(BIN)/python scripts/execute_lessons.py --jobs $(BOOK_JOBS)

@@ -34,7 +34,7 @@ class FinishedBar(text_tqdm):
 
 def static():
     """Whether bars are drawn for a static page (the book build) rather than a live notebook."""
-    return os.environ.get("RNNLIB_STATIC_PROGRESS") == "1"
+    return os.environ.get("RNNLIB_STATIC_PROGRESS", "").strip() == "1"
 
 
 def bar(*args, **kwargs):
