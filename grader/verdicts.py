@@ -126,9 +126,3 @@ def _mistakes(exercise, cases):
     if key not in _mistake_cache:
         _mistake_cache[key] = exercise.mistake_results(cases)
     return _mistake_cache[key]
-
-
-def verdict_outputs(nb):
-    """``{exercise: verdict summary}`` of an autograded notebook (for the class summary)."""
-    return nb.metadata.get("grader", {}).get("verdicts", {})
-

@@ -18,6 +18,7 @@ class FinishedBar(text_tqdm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("file", sys.stdout)
         kwargs.setdefault("ascii", False)
+        kwargs.setdefault("ncols", 88)  # the width of the book's content column
         super().__init__(*args, **kwargs)
 
     _closing = False

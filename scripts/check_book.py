@@ -1,13 +1,17 @@
-"""After `jupyter-book build`: fail if any rendered page or copied source shows instructor material."""
+"""After `jupyter-book build`: fail if any rendered page or copied source shows instructor material, or
+an executed lesson has a code or output line wider than the page's content column."""
 
 import argparse
 import html
 import pathlib
 import sys
 
+import nbformat
+
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from make_exercises import problem_sets  # noqa: E402
 from nbcourse import ROOT, solution_fingerprints  # noqa: E402
+from run_lesson import WIDTH, wide_lines  # noqa: E402
 
 
 def main(argv=None):
@@ -24,10 +28,18 @@ def main(argv=None):
         text = html.unescape(page.read_text(errors="replace"))
         for strings in prints.values():
             problems += [f"{page.relative_to(site)}: {found!r}" for found in strings if found in text]
+    lessons = sorted((site / "_sources" / "chapters").glob("*.ipynb"))
+    wide = [f"{nb_path.name}, cell {index}: {len(line)} characters: {line[:60]}..."
+            for nb_path in lessons for index, line in wide_lines(nbformat.read(nb_path, as_version=4))]
+    if wide:
+        print(f"lines wider than the content column ({WIDTH} characters):\n  " + "\n  ".join(wide),
+              file=sys.stderr)
+        return 1
     if problems:
         print("instructor material in the rendered book:\n  " + "\n  ".join(problems[:20]), file=sys.stderr)
         return 1
-    print(f"checked {len(pages)} built files: no solution or hidden-test text")
+    print(f"checked {len(pages)} built files: no solution or hidden-test text; "
+          f"{len(lessons)} lessons: no line wider than {WIDTH} characters")
     return 0
 
 

@@ -16,6 +16,25 @@ import time
 import jupytext
 from nbclient import NotebookClient
 
+WIDTH = 88  # characters of code or text output that the book's content column shows without a scroll bar
+
+
+def wide_lines(nb, width=WIDTH):
+    """``(index, line)`` of code lines and plain-text output lines longer than ``width`` characters."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        texts = [cell.source]
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                texts.append(out.text)
+            elif "text/html" not in out.get("data", {}) and "image/png" not in out.get("data", {}):
+                texts.append(out.get("data", {}).get("text/plain", ""))
+        for text in texts:
+            # A progress bar redraws with carriage returns: only the last state is shown.
+            yield from ((index, line) for line in (raw.split("\r")[-1] for raw in text.splitlines())
+                        if len(line) > width)
+
 
 def figure_cells(nb):
     """``(index, cell)`` of the code cells whose outputs include an image."""
@@ -34,6 +53,8 @@ def problems_of(nb):
                 found.append(f"cell {index}: {out.ename}: {out.evalue}")
             if out.output_type == "stream" and out.name == "stderr":
                 found.append(f"cell {index}: stderr: {out.text.strip()[:300]}")
+    for index, line in wide_lines(nb):
+        found.append(f"cell {index}: a line of {len(line)} characters (at most {WIDTH}): {line[:60]}...")
     for index, cell in figure_cells(nb):
         options = cell.metadata.get("mystnb", {})
         if not options.get("figure", {}).get("caption"):
