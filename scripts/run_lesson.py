@@ -32,7 +32,7 @@ def wide_lines(nb, width=WIDTH):
                 texts.append(out.get("data", {}).get("text/plain", ""))
         for text in texts:
             # A progress bar redraws with carriage returns: only the last state is shown.
-            yield from ((index, line) for line in (raw.split("\r")[-1] for raw in text.splitlines())
+            yield from ((index, line) for line in (raw.rstrip("\r").split("\r")[-1] for raw in text.split("\n"))
                         if len(line) > width)
 
 
