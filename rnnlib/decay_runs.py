@@ -4,24 +4,27 @@ Gradients that the lesson *inspects* are computed with rnnlib's own numpy code (
 ``rnn.backward``). The two training runs use ``torch.nn.RNN`` and autograd, which compute the same
 numbers (``tests/test_against_torch.py``) much faster for a training loop.
 
-Shapes are rnnlib's: time-major ``xs (T, N, D)``, weights in PyTorch's layout.
+Shapes are rnnlib's: time-major ``xs (T, N, D)``, weights in PyTorch's layout. Steps are t = 1..T,
+``hs[t - 1]`` is h_t and ``hs[-1]`` the last state h_T; lag k means the state h_{T-k}. ``F`` counts the
+filler tokens of the agreement task.
 """
 
 import numpy as np
 
-from rnnlib import rnn, tasks
+from rnnlib import decay, rnn, tasks
+from rnnlib._checks import as_array, expect_shape
 
 
-def agreement_gradient(k, weights, W_out, b_out, rng, n=256):
-    """Norm of the gradient of the verb's loss with respect to the subject's input, across ``k`` fillers.
+def agreement_gradient(F, weights, W_out, b_out, rng, n=256):
+    """Norm of the gradient of the verb's loss with respect to the subject's input, across ``F`` fillers.
 
     A tanh RNN with ``weights = (W_ih, W_hh, b_ih, b_hh)`` reads ``n`` sequences of
-    ``tasks.agreement(n, k, rng)`` (one-hot, ``D = len(AGREEMENT_VOCAB)``) from ``h0 = 0``; a linear
-    read-out ``logits = h_{T-1} W_out^T + b_out`` (``W_out (2, H)``, ``b_out (2,)``) scores "was"/"were"
+    ``tasks.agreement(n, F, rng)`` (one-hot, ``D = len(AGREEMENT_VOCAB)``) from ``h0 = 0``; a linear
+    read-out ``logits = h_T W_out^T + b_out`` (``W_out (2, H)``, ``b_out (2,)``) scores "was"/"were"
     with the mean softmax cross-entropy. Returns the Frobenius norm over the batch of ``dL/dx_0``, the
-    gradient at the subject token, computed with ``rnn.backward``.
+    gradient at the subject token (the first input), computed with ``rnn.backward``.
     """
-    tokens, labels = tasks.agreement(n, k, rng)
+    tokens, labels = tasks.agreement(n, F, rng)
     xs = tasks.one_hot(tokens, len(tasks.AGREEMENT_VOCAB))
     hs, cache = rnn.forward(xs, np.zeros((n, W_out.shape[1])), *weights)
     logits = hs[-1] @ W_out.T + b_out
@@ -36,7 +39,7 @@ def agreement_gradient(k, weights, W_out, b_out, rng, n=256):
 def adding_gradients(weights, w_out, b_out, xs, ys):
     """Gradients of the adding problem's mean squared error for a tanh RNN with a linear read-out.
 
-    ``pred = h_{T-1} w_out + b_out`` with ``w_out (H,)``, ``b_out`` a scalar, ``xs (T, N, 2)`` and
+    ``pred = h_T w_out + b_out`` with ``w_out (H,)``, ``b_out`` a scalar, ``xs (T, N, 2)`` and
     ``ys (N,)`` from ``tasks.adding``, ``h0 = 0``. Returns ``(loss, [dW_ih, dW_hh, db_ih, db_hh, dw_out,
     db_out])`` with rnnlib's ``rnn.backward`` for the recurrent part.
     """
@@ -63,9 +66,9 @@ def _torch_rnn(input_size, hidden_size, outputs, seed, W_hh=None, dtype=None):
     return net, head
 
 
-def train_agreement(k, steps, seed, hidden_size=32, lr=0.1, momentum=0.9, batch_size=64, n_test=1000,
+def train_agreement(F, steps, seed, hidden_size=32, lr=0.1, momentum=0.9, batch_size=64, n_test=1000,
                     max_norm=1.0, progress=iter):
-    """Train a tanh ``torch.nn.RNN`` + ``Linear`` on ``tasks.agreement`` with ``k`` fillers.
+    """Train a tanh ``torch.nn.RNN`` + ``Linear`` on ``tasks.agreement`` with ``F`` fillers.
 
     SGD with momentum on the mean cross-entropy at the query step, gradients clipped to global norm
     ``max_norm``, a fresh batch each step (``numpy`` generator seeded with ``seed``, torch's init with
@@ -88,14 +91,14 @@ def train_agreement(k, steps, seed, hidden_size=32, lr=0.1, momentum=0.9, batch_
 
     losses = np.empty(steps)
     for step in progress(range(steps)):
-        tokens, labels = tasks.agreement(batch_size, k, rng)
+        tokens, labels = tasks.agreement(batch_size, F, rng)
         loss = torch.nn.functional.cross_entropy(logits(tokens), torch.as_tensor(labels))
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, max_norm)
         opt.step()
         losses[step] = loss.item()
-    tokens, labels = tasks.agreement(n_test, k, rng)
+    tokens, labels = tasks.agreement(n_test, F, rng)
     with torch.no_grad():
         accuracy = float(np.mean(logits(tokens).argmax(dim=1).numpy() == labels))
     return losses, accuracy
@@ -131,3 +134,31 @@ def sgd_adding_run(W_hh, steps, seed, T=50, lr=0.1, max_norm=None, batch_size=64
             break
         opt.step()
     return losses, norms
+
+
+def jacobian_product_rate(hs, W_hh, v, skip=0):
+    """Per-step growth of the product of a tanh RNN's step Jacobians along its own trajectory.
+
+    ``hs (T, N, H)`` are the states h_1..h_T (``rnn.forward``), ``W_hh (H, H)``, ``v (N, H)`` a start row
+    vector per example. Walking back from h_T, each row is multiplied by its example's Jacobian
+    ``J_t = diag(1 - h_t^2) W_hh`` (``decay.step_jacobians``) and rescaled to norm 1; the log of the
+    norm before rescaling is that step's growth. Returns ``exp`` of the mean growth over the examples and
+    the steps after the first ``skip`` (the rows need a few steps to turn to the fastest-growing
+    direction): an estimate of the exponential of the top Lyapunov exponent of the product
+    ``J_T J_{T-1} ... J_1``. With every ``h_t = 0`` it is the growth of ``W_hh^k``, the spectral radius.
+    """
+    hs, W_hh, v = as_array("hs", hs), as_array("W_hh", W_hh), as_array("v", v)
+    expect_shape("hs", hs, (("T", None), ("N", None), ("H", None)))
+    T, N, H = hs.shape
+    expect_shape("v", v, (("N", N), ("H", H)))
+    expect_shape("W_hh", W_hh, (("H", H), ("H", H)))
+    if not 0 <= skip < T:
+        raise ValueError(f"skip: expected 0 <= skip < T = {T}, got {skip}")
+    growth = np.empty((T, N))
+    v = v / np.linalg.norm(v, axis=1, keepdims=True)
+    for step, h in enumerate(hs[::-1]):
+        v = np.einsum("ni,nij->nj", v, decay.step_jacobians(h, W_hh))
+        norm = np.linalg.norm(v, axis=1)
+        growth[step] = np.log(norm)
+        v = v / norm[:, None]
+    return float(np.exp(growth[skip:].mean()))

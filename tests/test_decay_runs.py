@@ -94,3 +94,44 @@ def test_sgd_adding_run_first_gradient_norm_is_rnnlibs(rng):
     _, grads = decay_runs.adding_gradients(weights, head.weight.detach().double().numpy()[0],
                                            float(head.bias.item()), xs, ys)
     assert relative_error(norms[0], np.sqrt(sum(np.sum(g ** 2) for g in grads))) < 1e-4
+
+
+def test_jacobian_product_rate_is_the_spectral_radius_in_the_linear_regime(rng):
+    """At h_t = 0 every Jacobian is W_hh: s x orthogonal grows every vector by exactly s, and for a
+    diagonal matrix the rows turn to the largest eigenvalue's direction."""
+    hs, v = np.zeros((60, 3, 4)), rng.standard_normal((3, 4))
+    assert abs(decay_runs.jacobian_product_rate(hs, decay.scaled_orthogonal(4, 0.7, rng), v) - 0.7) < 1e-12
+    diagonal = np.diag([0.3, -2.0, 0.5, 1.0])
+    assert abs(decay_runs.jacobian_product_rate(hs, diagonal, v, skip=30) - 2.0) < 1e-9
+
+
+def test_jacobian_product_rate_includes_tanh_slope_and_matches_the_gradient(rng):
+    """Saturation scales each Jacobian by 1 - h^2; on a real trajectory the rate is the one that
+    decay.per_step_rate fits to the BPTT gradient norms. The inputs are left unchanged."""
+    W = decay.scaled_orthogonal(5, 1.5, rng)
+    hs, v = np.full((40, 2, 5), 0.6), rng.standard_normal((2, 5))
+    v_before = v.copy()
+    assert abs(decay_runs.jacobian_product_rate(hs, W, v) - 1.5 * (1 - 0.36)) < 1e-12
+    assert np.array_equal(v, v_before)
+
+    T, N, H = 200, 16, 32
+    W_ih, _, b_ih, b_hh = rnn.init_weights(1, H, rng)
+    W_hh = decay.scaled_orthogonal(H, 1.5, rng)
+    xs, h0 = rng.standard_normal((T, N, 1)), np.zeros((N, H))
+    hs, _ = rnn.forward(xs, h0, W_ih, W_hh, b_ih, b_hh)
+    norms = decay.gradient_norms_by_lag(rnn, xs, h0, W_ih, W_hh, b_ih, b_hh, rng.standard_normal((N, H)))
+    measured = decay.per_step_rate(norms, start=20)
+    product = decay_runs.jacobian_product_rate(hs, W_hh, rng.standard_normal((N, H)), skip=20)
+    assert abs(product / measured - 1) < 0.03 and measured < 0.8 * 1.5  # far below the spectral radius
+
+
+def test_jacobian_product_rate_rejects_bad_shapes_and_skip(rng):
+    hs, W, v = np.zeros((5, 2, 3)), np.eye(3), np.ones((2, 3))
+    with pytest.raises(ValueError, match="v: expected shape"):
+        decay_runs.jacobian_product_rate(hs, W, np.ones((3, 3)))
+    with pytest.raises(ValueError, match="hs: expected shape"):
+        decay_runs.jacobian_product_rate(hs[0], W, v)
+    with pytest.raises(ValueError, match="W_hh"):
+        decay_runs.jacobian_product_rate(hs, np.eye(4), v)
+    with pytest.raises(ValueError, match="skip"):
+        decay_runs.jacobian_product_rate(hs, W, v, skip=5)
