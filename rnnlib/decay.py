@@ -1,8 +1,8 @@
 """How the gradient of a loss changes as it travels back through a recurrent layer.
 
-A loss on the last state ``hs[T-1]`` sends back a gradient ``dL/dh_t`` to every earlier state. Its norm
-at *lag* ``k`` (the state ``T-1-k``) is what "vanishing" and "exploding" refer to. For the tanh RNN each
-step back multiplies it by the step Jacobian
+A loss on the last state ``h_T`` (``hs[T-1]``) sends back a gradient ``dL/dh_t`` to every earlier state.
+Its norm at *lag* ``k`` (the state ``h_{T-k}``, ``hs[T-1-k]`` in Python) is what "vanishing" and
+"exploding" refer to. For the tanh RNN each step back multiplies it by the step Jacobian
 
     dh_t/dh_{t-1} = diag(1 - h_t^2) W_hh          (H, H) per example,
 
@@ -38,8 +38,8 @@ def _forward_steps(module, xs, h0, c0, weights):
 def _walk_back(module, xs, h0, W_ih, W_hh, b_ih, b_hh, dh_last, c0):
     """Check the arguments, run forward, then walk back from ``dh_last``.
 
-    Yields, for k = 0..T-1, the gradient ``dL/dh_{T-1-k} (N, H)``, and for an LSTM also the total
-    ``dL/dc_{T-1-k} (N, H)`` (the gradient with respect to the cell state as a node of the graph).
+    Yields, for k = 0..T-1, the gradient ``dL/dh_{T-k} (N, H)`` (of ``hs[T-1-k]``), and for an LSTM also
+    the total ``dL/dc_{T-k} (N, H)`` (the gradient with respect to the cell state as a node of the graph).
     """
     if module not in _MODULES:
         raise TypeError(f"module: expected rnnlib.rnn, rnnlib.lstm or rnnlib.gru, got {module!r}")
@@ -73,7 +73,7 @@ def gradient_norms_by_lag(module, xs, h0, W_ih, W_hh, b_ih, b_hh, dh_last, c0=No
     ``c0 (N, H)`` (LSTM only, required there), weights in PyTorch's layout for that module, and
     ``dh_last (N, H)`` the loss gradient with respect to ``hs[T-1]``.
 
-    Returns ``norms (T,)`` with ``norms[k]`` the Frobenius norm, over the whole batch, of ``dL/dh_{T-1-k}``:
+    Returns ``norms (T,)`` with ``norms[k]`` the Frobenius norm, over the whole batch, of ``dL/dh_{T-k}``:
     index by *lag*, so ``norms[0]`` is the norm of ``dh_last`` and ``norms[T-1]`` that at the first state.
     """
     walk = _walk_back(module, xs, h0, W_ih, W_hh, b_ih, b_hh, dh_last, c0)
@@ -81,7 +81,7 @@ def gradient_norms_by_lag(module, xs, h0, W_ih, W_hh, b_ih, b_hh, dh_last, c0=No
 
 
 def cell_gradient_norms_by_lag(xs, h0, c0, W_ih, W_hh, b_ih, b_hh, dh_last):
-    """LSTM only: ``norms (T,)`` with ``norms[k]`` the Frobenius norm of ``dL/dc_{T-1-k}``.
+    """LSTM only: ``norms (T,)`` with ``norms[k]`` the Frobenius norm of ``dL/dc_{T-k}``.
 
     Same arguments as ``gradient_norms_by_lag(lstm, ...)``. ``dL/dc_t`` is the total gradient with
     respect to the cell state, including (at lag 0) the path ``c_t -> h_t = o * tanh(c_t)``; what

@@ -289,7 +289,7 @@ def plot_norms_by_lag(norms, ax=None, title=None, rates=None, styles=None):
         text = label if rates is None or label not in rates else f"{label}: x{rates[label]:.2f}/step"
         ax.semilogy(np.arange(len(values)), values, label=text, **(styles or {}).get(label, {}))
     ax.set_xlabel("lag $k$ (steps back from the loss)")
-    ax.set_ylabel(r"$\|\partial L / \partial h_{T-1-k}\|$")
+    ax.set_ylabel(r"$\|\partial L / \partial h_{T-k}\|$")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
     if title:

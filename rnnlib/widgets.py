@@ -54,7 +54,7 @@ def _draw_decay(ax, curves):
         finite = np.where(np.isfinite(norms) & (norms > 0), norms, np.nan)
         lines.append(ax.semilogy(np.arange(len(norms)), finite, label=label)[0])
     ax.set_xlabel("lag $k$ (steps back from the loss)")
-    ax.set_ylabel(r"$\|\partial L / \partial h_{T-1-k}\|$ / value at $k=0$")
+    ax.set_ylabel(r"$\|\partial L / \partial h_{T-k}\|$ / value at $k=0$")
     ax.grid(True, which="major", alpha=0.3)
     return lines
 
