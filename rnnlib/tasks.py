@@ -14,11 +14,11 @@ AGREEMENT_VOCAB = (*(w for pair in AGREEMENT_SUBJECTS for w in pair), *AGREEMENT
 AGREEMENT_VERBS = ("was", "were")  # the class labels 0 (singular) and 1 (plural)
 
 
-def agreement(n, k, rng):
-    """Subject-verb agreement across ``k`` filler tokens.
+def agreement(n, F, rng):
+    """Subject-verb agreement across ``F`` filler tokens.
 
-    Each sequence is ``[subject, filler_1, ..., filler_k, <verb>]`` (``T = k + 2`` tokens, ids into
-    ``AGREEMENT_VOCAB``): a subject drawn uniformly from the four nouns, ``k`` fillers drawn uniformly
+    Each sequence is ``[subject, filler_1, ..., filler_F, <verb>]`` (``T = F + 2`` tokens, ids into
+    ``AGREEMENT_VOCAB``): a subject drawn uniformly from the four nouns, ``F`` fillers drawn uniformly
     with replacement, and the query token at which the verb's form must be predicted. Only the subject
     decides the answer; the fillers carry no information about it.
 
@@ -27,14 +27,14 @@ def agreement(n, k, rng):
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n: expected a positive integer batch size, got {n!r}")
-    if not isinstance(k, (int, np.integer)) or k < 0:
-        raise ValueError(f"k: expected a non-negative integer number of fillers, got {k!r}")
+    if not isinstance(F, (int, np.integer)) or F < 0:
+        raise ValueError(f"F: expected a non-negative integer number of fillers, got {F!r}")
     n_subjects, first_filler = 2 * len(AGREEMENT_SUBJECTS), 2 * len(AGREEMENT_SUBJECTS)
     subjects = rng.integers(n_subjects, size=n)
-    tokens = np.empty((k + 2, n), dtype=np.int64)
+    tokens = np.empty((F + 2, n), dtype=np.int64)
     tokens[0] = subjects
-    tokens[1:k + 1] = first_filler + rng.integers(len(AGREEMENT_FILLERS), size=(k, n))
-    tokens[k + 1] = len(AGREEMENT_VOCAB) - 1
+    tokens[1:F + 1] = first_filler + rng.integers(len(AGREEMENT_FILLERS), size=(F, n))
+    tokens[F + 1] = len(AGREEMENT_VOCAB) - 1
     return tokens, subjects % 2  # the plural of each pair sits at an odd id
 
 

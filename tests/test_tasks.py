@@ -52,7 +52,7 @@ def test_errors_name_the_argument():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="n: expected a positive integer"):
         tasks.agreement(0, 3, rng)
-    with pytest.raises(ValueError, match="k: expected a non-negative integer"):
+    with pytest.raises(ValueError, match="F: expected a non-negative integer"):
         tasks.agreement(2, -1, rng)
     with pytest.raises(ValueError, match=r"tokens: expected ids in \[0, 3\)"):
         tasks.one_hot(np.array([[0, 3]]), 3)
