@@ -28,8 +28,8 @@ def wide_lines(nb, width=WIDTH):
         for out in cell.get("outputs", []):
             if out.output_type == "stream":
                 texts.append(out.text)
-            elif "text/html" not in out.get("data", {}) and "image/png" not in out.get("data", {}):
-                texts.append(out.get("data", {}).get("text/plain", ""))
+            elif set(out.get("data", {})) == {"text/plain"}:  # a richer form (HTML, image, widget) is shown instead
+                texts.append(out["data"]["text/plain"])
         for text in texts:
             # A progress bar redraws with carriage returns: only the last state is shown.
             yield from ((index, line) for line in (raw.rstrip("\r").split("\r")[-1] for raw in text.split("\n"))

@@ -1,5 +1,6 @@
 """What scripts/run_lesson.py and check_book.py reject in an executed lesson: lines wider than the book's
-content column (code, printed text, the last state of a progress bar), but not HTML or image outputs."""
+content column (code, printed text, the last state of a progress bar), but not the plain-text stand-in of
+an output that the book shows as HTML, an image or a widget."""
 
 import pathlib
 import sys
@@ -28,7 +29,9 @@ def test_printed_text_and_results_are_checked_html_and_images_are_not():
                                                     execution_count=1)])
     table = new_code_cell("t", outputs=[new_output("display_data", data={"text/html": "<table>" + "c" * 200,
                                                                           "text/plain": "d" * 200})])
-    found = list(wide_lines(lesson(printed, result, table)))
+    widget = new_code_cell("w", outputs=[new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "1"}, "text/plain": "VBox(" + "e" * 200})])
+    found = list(wide_lines(lesson(printed, result, table, widget)))
     assert [index for index, _ in found] == [0, 1]
     assert [len(line) for _, line in found] == [100, 90]
 
