@@ -7,14 +7,17 @@ hidden size 32 on both tasks; equal parameter count with an LSTM of 32 on the ad
 with a forget-gate bias of 3, and each seed, `lab.climb` trains at increasing
 sequence lengths with the lab's protocol (Adam 1e-2, batch 64, global-norm clipping at 1.0, at most 1500
 steps, held-out metric every 100 steps on 1000 sequences, stopped at the first evaluation that counts as
-solved) until two lengths in a row end unsolved. Every worker process runs torch on one thread, so a run
-gives the same numbers as the same run in the chapter. Writes one CSV row per evaluation, after comment
-lines that record the command, the protocol, the seeds, the versions and the date.
+solved) until two lengths in a row end unsolved. Every worker process runs torch on one thread, as the
+chapter does, so a run gives the same numbers as the same run in the chapter on a machine where torch picks
+the same CPU kernels (another CPU, or ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA, changes the last bits, and
+training amplifies them). Writes one CSV row per evaluation, after comment lines that record the command,
+the protocol, the seeds, the versions, the CPU and its kernel settings, and the date.
 """
 
 import argparse
 import datetime
 import multiprocessing
+import os
 import platform
 import shlex
 import sys
@@ -87,6 +90,8 @@ def save(args, rows, start, status):
         "climb gives up after 2 unsolved lengths in a row; torch threads per run: 1",
         f"solved: adding MSE <= {lab.ADDING_SOLVED}, temporal order accuracy >= {lab.ACCURACY_SOLVED}",
         f"versions: torch {torch.__version__}, numpy {np.__version__}, python {platform.python_version()}",
+        f"CPU: {cpu_name()}; torch kernels: {torch.backends.cpu.get_cpu_capability()}; kernel settings: "
+        f"{kernel_settings() or 'none (the machine chooses)'}",
         f"date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}; "
         f"wall time {time.perf_counter() - start:.0f} s with {args.workers} workers on {platform.machine()}",
         "solved_step is -1 for a run that ended unsolved; seconds is the CPU time of training so far (evaluation "
@@ -94,6 +99,24 @@ def save(args, rows, start, status):
         f"status: {status}",
     ]
     lab.write_csv(args.out, rows, notes)
+
+
+def cpu_name():
+    """The CPU's model name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+    except OSError:
+        names = []
+    return names[0] if names else (platform.processor() or platform.machine())
+
+
+KERNEL_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR", "OPENBLAS_CORETYPE")
+
+
+def kernel_settings():
+    """The environment variables that pin torch's, oneDNN's, MKL's or OpenBLAS's CPU kernels, as ``A=x, B=y``."""
+    return ", ".join(f"{name}={os.environ[name]}" for name in KERNEL_VARIABLES if name in os.environ)
 
 
 if __name__ == "__main__":

@@ -185,24 +185,105 @@ def test_csv_round_trip_and_longest_solved(tmp_path):
         lab.longest_solved(fake, "adding", "gru", 8)
 
 
-def test_compare_with_sweep_uses_three_sd_across_seeds():
-    run = lab.train("rnn", "temporal_order", 10, 4, steps=2, seed=0, eval_every=1, n_eval=16)
-    key = ("temporal_order", "rnn", 4, 10)
+def _fake_seeds(task, curves, model="rnn", H=4, T=10, every=100):
+    """A sweep as ``read_csv`` returns it: one seed per curve, evaluated every ``every`` steps, stopped at the
+    first evaluation past the bar as the sweep is."""
+    runs = {}
+    for seed, curve in enumerate(curves):
+        curve = np.asarray(curve, dtype=float)
+        passed = [i for i, m in enumerate(curve) if lab.solved(task, m)]
+        end = passed[0] + 1 if passed else len(curve)
+        runs[(task, model, H, T, seed)] = {"step": every * np.arange(end), "metric": curve[:end],
+                                           "solved_step": every * passed[0] if passed else None}
+    return runs
 
-    def seeds(*curves):
-        return {(*key, s): {"step": np.arange(len(c)), "metric": np.array(c)} for s, c in enumerate(curves, 1)}
 
-    m = run.metric
-    ok, rows = lab.compare_with_sweep(run, seeds(m - 0.1, m + 0.1, m[:2]))  # step 2 has two seeds only
-    assert ok and [r[0] for r in rows] == [0, 1, 2]
-    assert np.isclose(rows[0][3], 3 * 0.1)  # sample sd of (-0.1, 0.1, 0) is 0.1
-    assert np.isclose(rows[2][3], 3 * 0.1 * np.sqrt(2))  # sample sd of (-0.1, 0.1) is 0.1 * sqrt(2)
-    ok, rows = lab.compare_with_sweep(run, seeds(m + 0.5, m + 0.5 + 1e-3, m + 0.5))  # the floor (0.05) applies
-    assert not ok and rows[0][3] == 0.05
+def _fake_run(task, curve, every=100, T=10, H=4):
+    curve = np.asarray(curve, dtype=float)
+    passed = [i for i, m in enumerate(curve) if lab.solved(task, m)]
+    end = passed[0] + 1 if passed else len(curve)
+    return lab.Run("rnn", task, T, H, 0, None, np.zeros(0), every * np.arange(end), curve[:end],
+                   np.zeros(end), every * passed[0] if passed else None, None)
+
+
+def _mse_curve(solved_at, n=16, start=0.17, end=0.005):
+    """An adding-problem curve on the baseline that drops below the bar at evaluation ``solved_at``."""
+    return [end if solved_at is not None and i >= solved_at else start for i in range(n)]
+
+
+def test_expected_outcome_settles_solved_only_with_two_evaluations_to_spare():
+    runs = _fake_seeds("adding", [_mse_curve(3), _mse_curve(4), _mse_curve(5)])
+    exp = lab.expected_outcome(runs, "adding", "rnn", 4, 10, steps=1500)
+    assert exp.solved is True and exp.solved_steps == {0: 300, 1: 400, 2: 500}
+    assert exp.step_range == (100, 700) and exp.finals == {0: 0.005, 1: 0.005, 2: 0.005}
+    # The latest seed solved at 1400 of 1500: a run on another CPU may need one evaluation more.
+    runs = _fake_seeds("adding", [_mse_curve(10), _mse_curve(14), _mse_curve(11)])
+    exp = lab.expected_outcome(runs, "adding", "rnn", 4, 10, steps=1500)
+    assert exp.solved is None and exp.step_range == (800, 1600)
+    # Under a budget of 700 the same seeds were all solved later than 900: unsolved, but only when every
+    # seed stayed clear of the bar up to step 700 (an MSE of at least 3 x 0.01).
+    exp = lab.expected_outcome(runs, "adding", "rnn", 4, 10, steps=700)
+    assert exp.solved is False and exp.finals == {0: 0.17, 1: 0.17, 2: 0.17}
+    near = _fake_seeds("adding", [_mse_curve(10), _mse_curve(14), [0.17] * 5 + [0.02] + [0.005] * 10])
+    assert lab.expected_outcome(near, "adding", "rnn", 4, 10, steps=1500).solved is None
+    # A seed that never solved leaves the range open above; none solved and all clear: unsolved.
+    mixed = _fake_seeds("adding", [_mse_curve(3), _mse_curve(None), _mse_curve(4)])
+    exp = lab.expected_outcome(mixed, "adding", "rnn", 4, 10, steps=1500)
+    assert exp.solved is None and exp.step_range == (100, np.inf)
+    never = _fake_seeds("adding", [_mse_curve(None)] * 3)
+    exp = lab.expected_outcome(never, "adding", "rnn", 4, 10, steps=1500)
+    assert exp.solved is False and exp.step_range is None and exp.bests == {0: 0.17, 1: 0.17, 2: 0.17}
     with pytest.raises(ValueError, match="runs: expected at least two seeds"):
-        lab.compare_with_sweep(run, seeds(m))
-    # The adding problem is compared in log10 of the error.
-    run = lab.train("rnn", "adding", 6, 4, steps=1, seed=0, eval_every=1, n_eval=16)
-    key = ("adding", "rnn", 4, 6)
-    ok, rows = lab.compare_with_sweep(run, seeds(run.metric * 1.5, run.metric / 1.5))
-    assert ok and np.isclose(rows[0][1], np.log10(run.metric[0])) and np.isclose(rows[0][2], np.log10(run.metric[0]))
+        lab.expected_outcome(_fake_seeds("adding", [_mse_curve(3)]), "adding", "rnn", 4, 10, steps=1500)
+
+
+def test_compare_outcome_checks_solved_step_and_final_metric():
+    exp = lab.expected_outcome(_fake_seeds("adding", [_mse_curve(3), _mse_curve(4), _mse_curve(5)]),
+                               "adding", "rnn", 4, 10, steps=1500)
+    ok, checks = lab.compare_outcome(_fake_run("adding", _mse_curve(7)), exp)
+    assert ok and [(name, passed) for name, passed, _ in checks] == [("solved", True), ("step", True),
+                                                                   ("final", True)]
+    ok, checks = lab.compare_outcome(_fake_run("adding", _mse_curve(8)), exp)  # three evaluations late
+    assert not ok and dict((n, p) for n, p, _ in checks) == {"solved": True, "step": False, "final": True}
+    ok, checks = lab.compare_outcome(_fake_run("adding", _mse_curve(None)), exp)  # never solved
+    assert not ok and checks[0][1] is False and len(checks) == 1  # no seed ended unsolved: no final to compare
+    # The final metric: within a factor 10**0.5 of the range of the seeds that ended the same way.
+    ok, checks = lab.compare_outcome(_fake_run("adding", _mse_curve(4, end=0.0016)), exp)
+    assert ok and checks[-1][:2] == ("final", True)
+    ok, checks = lab.compare_outcome(_fake_run("adding", _mse_curve(4, end=0.0015)), exp)
+    assert not ok and checks[-1][:2] == ("final", False)
+    # Not settled: an unsolved run passes, a solved one must fall in the range.
+    exp = lab.expected_outcome(_fake_seeds("adding", [_mse_curve(10), _mse_curve(14), _mse_curve(11)]),
+                               "adding", "rnn", 4, 10, steps=1500)
+    ok, checks = lab.compare_outcome(_fake_run("adding", [0.17] * 16), exp)
+    assert ok and checks == [("solved", None, "unsolved, the seeds say not settled")]
+    assert not lab.compare_outcome(_fake_run("adding", _mse_curve(6)), exp)[0]
+    # Accuracy: unsolved seeds at chance; the final accuracy within 0.05 of their range.
+    chance = [[0.25, 0.26, 0.24, 0.27], [0.25, 0.23, 0.26, 0.25], [0.24, 0.25, 0.25, 0.26]]
+    exp = lab.expected_outcome(_fake_seeds("temporal_order", chance), "temporal_order", "rnn", 4, 10, steps=300)
+    assert exp.solved is False
+    assert lab.compare_outcome(_fake_run("temporal_order", [0.25, 0.3, 0.28, 0.31]), exp)[0]
+    ok, checks = lab.compare_outcome(_fake_run("temporal_order", [0.25, 0.3, 0.28, 0.33]), exp)
+    assert not ok and checks[-1][:2] == ("final", False)
+    assert not lab.compare_outcome(_fake_run("temporal_order", [0.25, 0.3, 0.96]), exp)[0]
+
+
+def test_the_chapter_helpers_solved_steps_join_steps_and_outcome_lines():
+    runs = _fake_seeds("temporal_order", [[0.25, 0.97], [0.25, 0.3, 0.96], [0.25] * 3], model="lstm", H=32)
+    assert lab.solved_steps(runs, "temporal_order", "lstm", 32, 10) == {0: 100, 1: 200, 2: None}
+    assert lab.solved_steps(runs, "temporal_order", "lstm", 32, 20) == {0: None, 1: None, 2: None}
+    with pytest.raises(ValueError, match="runs: no run of task='adding'"):
+        lab.solved_steps(runs, "adding", "lstm", 32, 10)
+    assert lab.join_steps([1000, None, 1100]) == "1000, unsolved and 1100" and lab.join_steps([7]) == "7"
+    run = _fake_run("temporal_order", [0.25, 0.5, 0.97], T=10, H=32)
+    assert run.outcome == "solved at step 200"
+    assert _fake_run("temporal_order", [0.25, 0.5]).outcome == "not solved in 100 steps"
+    expected = lab.expected_outcome(runs, "temporal_order", "lstm", 32, 10, steps=300)
+    ok, checks = lab.compare_outcome(run, expected)
+    text = lab.outcome_lines(run, expected, checks, same=False)
+    assert ok and all(len(line) <= 88 for line in text.splitlines()), text  # the book's column
+    assert "sweep seeds: 100, 200, unsolved, so not settled within 300 steps" in text
+    assert "checks: solved -, step ok, final ok; equal to seed 0 to the last digit: False" in text
+    long_run = lab.train("lstm", "temporal_order", 10, hidden_size=8, steps=2, seed=0, eval_every=1,
+                         n_eval=16, forget_bias=3.0)
+    assert len(long_run.summary()) <= 88 and long_run.summary().startswith("lstm, forget bias 3 H=8")
