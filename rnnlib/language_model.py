@@ -11,6 +11,8 @@ PyTorch's layout for ``torch.nn.RNN(V, H)`` followed by ``torch.nn.Linear(H, V)`
 optimiser of ``rnnlib.optim`` updates in place. Sequences are time-major: ``inputs (T, N)`` integers.
 """
 
+import re
+
 import numpy as np
 
 from rnnlib import linear, losses, rnn
@@ -52,26 +54,26 @@ def evaluate(params, ids):
     return losses.softmax_cross_entropy(linear.forward(hs, W_hy, b_y)[0], ids[1:, None])[0]
 
 
-def train(params, optimizer, streams, k, steps, on_step=None):
+def train(params, optimizer, streams, tau, steps, on_step=None):
     """Truncated BPTT over a text laid out as ``streams (L, N)`` (``rnnlib.text.streams``).
 
-    Each step takes the next window of ``k`` rows as inputs and the same rows shifted by one as
+    Each step takes the next window of ``tau`` rows as inputs and the same rows shifted by one as
     targets, runs ``loss_and_grads`` from the state carried out of the previous window, and calls
     ``optimizer.step`` (an ``rnnlib.optim`` optimiser built on ``params``). At the end of the streams
     it starts again from the top with a zero state. ``on_step(step, loss)``, if given, is called after
     every update. Returns the ``(steps,)`` training losses.
     """
     streams = np.asarray(streams)
-    if streams.ndim != 2 or len(streams) < k + 1:
-        raise ValueError(f"streams: expected shape (L, N) with L >= k + 1 = {k + 1}, got {streams.shape}")
+    if streams.ndim != 2 or len(streams) < tau + 1:
+        raise ValueError(f"streams: expected shape (L, N) with L >= tau + 1 = {tau + 1}, got {streams.shape}")
     zero = np.zeros((streams.shape[1], params[1].shape[0]))
     h, pos, curve = zero, 0, np.empty(steps)
     for step in range(steps):
-        if pos + k + 1 > len(streams):
+        if pos + tau + 1 > len(streams):
             h, pos = zero, 0
-        curve[step], grads, h = loss_and_grads(params, streams[pos:pos + k], streams[pos + 1:pos + k + 1], h)
+        curve[step], grads, h = loss_and_grads(params, streams[pos:pos + tau], streams[pos + 1:pos + tau + 1], h)
         optimizer.step(grads)
-        pos += k
+        pos += tau
         if on_step is not None:
             on_step(step, curve[step])
     return curve
@@ -98,3 +100,21 @@ def sample(params, prompt, length, rng, temperature=1.0):
         out[t] = rng.choice(V, p=p)
         h, _ = rnn.cell_forward(one_hot(out[t:t + 1], V), h, W_ih, W_hh, b_ih, b_hh)
     return out
+
+
+def sample_statistics(sample, reference):
+    """How much a generated text looks like ``reference`` on the surface, as a dict:
+
+    ``word_length``, the mean length of its words (runs of letters and apostrophes);
+    ``known_words``, the share of those words, lower-cased, that occur in ``reference``;
+    ``capital_lines``, the share of its non-empty lines after the first (the first continues a
+    prompt) whose first non-blank character is an upper-case letter (NaN if there are none).
+    """
+    words = re.findall(r"[A-Za-z']+", sample)
+    if not words:
+        raise ValueError("sample: expected at least one word, got none")
+    known = set(re.findall(r"[a-z']+", reference.lower()))
+    lines = [line.strip() for line in sample.split("\n")[1:] if line.strip()]
+    return {"word_length": float(np.mean([len(w) for w in words])),
+            "known_words": float(np.mean([w.lower() in known for w in words])),
+            "capital_lines": float(np.mean([line[0].isupper() for line in lines])) if lines else float("nan")}

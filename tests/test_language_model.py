@@ -99,19 +99,19 @@ def test_evaluate_is_the_forward_loss_of_one_sequence(rng):
 
 
 def test_train_carries_the_state_and_restarts_at_the_end(rng):
-    V, H, N, k = 5, 4, 3, 4
+    V, H, N, tau = 5, 4, 3, 4
     streams = rng.integers(V, size=(11, N))  # windows at rows 0 and 4; row 8 would need rows up to 12
     params = lm.init_params(V, H, rng)
     replay = [p.copy() for p in params]
     seen = []
-    curve = lm.train(params, optim.SGD(params, lr=0.1), streams, k, 5, on_step=lambda s, loss: seen.append((s, loss)))
+    curve = lm.train(params, optim.SGD(params, lr=0.1), streams, tau, 5, on_step=lambda s, loss: seen.append((s, loss)))
     assert curve.shape == (5,) and [s for s, _ in seen] == list(range(5))
     assert np.array_equal(curve, [loss for _, loss in seen])
     # The same updates written out: windows at rows 0, 4, then 0, 4, 0 again, with the state reset at each restart.
     opt, h = optim.SGD(replay, lr=0.1), np.zeros((N, H))
     for step, pos in enumerate([0, 4, 0, 4, 0]):
         h = np.zeros((N, H)) if pos == 0 else h
-        loss, grads, h = lm.loss_and_grads(replay, streams[pos:pos + k], streams[pos + 1:pos + k + 1], h)
+        loss, grads, h = lm.loss_and_grads(replay, streams[pos:pos + tau], streams[pos + 1:pos + tau + 1], h)
         opt.step(grads)
         assert loss == curve[step]
     for a, b in zip(params, replay):
@@ -128,5 +128,17 @@ def test_training_lowers_the_loss_below_log_V():
     curve = lm.train(params, optim.Adam(params, lr=1e-2), text.streams(ids, 8), 16, 120)
     assert curve[:5].mean() > np.log(len(vocab)) - 0.2
     assert curve[-20:].mean() < text.unigram_entropy(ids, len(vocab))  # learned more than letter frequencies
-    with pytest.raises(ValueError, match=r"streams: expected shape \(L, N\) with L >= k \+ 1 = 17, got \(10, 8\)"):
+    with pytest.raises(ValueError, match=r"streams: expected shape \(L, N\) with L >= tau \+ 1 = 17, got \(10, 8\)"):
         lm.train(params, optim.SGD(params, lr=0.1), np.zeros((10, 8), dtype=int), 16, 3)
+
+
+def test_sample_statistics_by_hand():
+    reference = "Shall I compare thee\nto a summer's day?"
+    stats = lm.sample_statistics("so thee xq\nShall we\n  then\n\nTo day", reference)
+    assert stats["word_length"] == (2 + 4 + 2 + 5 + 2 + 4 + 2 + 3) / 8
+    assert stats["known_words"] == 4 / 8  # thee, shall, to, day
+    assert stats["capital_lines"] == 2 / 3  # the first line is not counted, nor blank ones
+    one_line = lm.sample_statistics("Thee", reference)
+    assert one_line["known_words"] == 1.0 and np.isnan(one_line["capital_lines"])
+    with pytest.raises(ValueError, match=r"sample: expected at least one word, got none"):
+        lm.sample_statistics(" ,.; ", reference)

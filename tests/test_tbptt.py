@@ -1,4 +1,4 @@
-"""rnnlib.tbptt: truncated BPTT equals torch autograd with the state detached every k steps."""
+"""rnnlib.tbptt: truncated BPTT equals torch autograd with the state detached every tau steps."""
 
 import numpy as np
 import pytest
@@ -16,13 +16,13 @@ def problem(rng, T=11, N=3, D=2, H=4):
     return rng.standard_normal((T, N, D)), 0.5 * rng.standard_normal((N, H)), weights, rng.standard_normal((T, N, H))
 
 
-def torch_truncated(xs, h0, weights, dhs, k, align="start"):
+def torch_truncated(xs, h0, weights, dhs, tau, align="start"):
     """Gradients of sum(hs * dhs) when torch runs the RNN window by window and detaches the carried state."""
     module = torch_bridge.from_numpy(*weights)
     xs_t = torch.tensor(xs, requires_grad=True)
     h0_t = torch.tensor(h0[None], requires_grad=True)
     h, outs = h0_t, []
-    for a, b in tbptt.windows(len(xs), k, align):
+    for a, b in tbptt.windows(len(xs), tau, align):
         out, h = module(xs_t[a:b], h if a == 0 else h.detach())
         outs.append(out)
     (torch.cat(outs) * torch.from_numpy(dhs)).sum().backward()
@@ -31,12 +31,12 @@ def torch_truncated(xs, h0, weights, dhs, k, align="start"):
 
 
 @pytest.mark.parametrize("align", ["start", "end"])
-@pytest.mark.parametrize("k", [1, 2, 3, 5, 10, 11, 50])
-def test_truncated_backward_matches_torch_with_detach(rng, k, align):
+@pytest.mark.parametrize("tau", [1, 2, 3, 5, 10, 11, 50])
+def test_truncated_backward_matches_torch_with_detach(rng, tau, align):
     xs, h0, weights, dhs = problem(rng)
     hs, cache = rnn.forward(xs, h0, *weights)
-    ours = tbptt.backward(dhs, cache, k, align)
-    theirs, out = torch_truncated(xs, h0, weights, dhs, k, align)
+    ours = tbptt.backward(dhs, cache, tau, align)
+    theirs, out = torch_truncated(xs, h0, weights, dhs, tau, align)
     assert relative_error(hs, out.detach().numpy()) < TOL  # detaching changes no forward value
     for name, a, b in zip(NAMES, ours, theirs):
         assert a.shape == b.shape, name
@@ -47,8 +47,8 @@ def test_window_covering_the_stream_is_full_bptt_exactly(rng):
     xs, h0, weights, dhs = problem(rng)
     cache = rnn.forward(xs, h0, *weights)[1]
     full = rnn.backward(dhs, cache)
-    for k in (len(xs), len(xs) + 5):
-        for a, b in zip(tbptt.backward(dhs, cache, k), full):
+    for tau in (len(xs), len(xs) + 5):
+        for a, b in zip(tbptt.backward(dhs, cache, tau), full):
             assert np.array_equal(a, b)
 
 
@@ -75,21 +75,21 @@ def test_a_loss_reaches_no_input_before_its_window(rng):
 def test_truncated_gradient_is_the_gradient_with_carried_states_held_constant(rng):
     # Centred differences on a function in which each window starts from a fixed (precomputed) state.
     xs, h0, weights, dhs = problem(rng, T=7, N=2, D=2, H=3)
-    k = 3
+    tau = 3
     hs, cache = rnn.forward(xs, h0, *weights)
-    starts = {a: (h0 if a == 0 else hs[a - 1].copy()) for a, _ in tbptt.windows(7, k)}
+    starts = {a: (h0 if a == 0 else hs[a - 1].copy()) for a, _ in tbptt.windows(7, tau)}
     W_hh = weights[1].copy()
 
     def loss():
         return sum(np.sum(rnn.forward(xs[a:b], starts[a], weights[0], W_hh, *weights[2:])[0] * dhs[a:b])
-                   for a, b in tbptt.windows(7, k))
+                   for a, b in tbptt.windows(7, tau))
 
     numeric = numerical_gradient(loss, W_hh)
-    assert relative_error(tbptt.backward(dhs, cache, k)[3], numeric) < 1e-7
+    assert relative_error(tbptt.backward(dhs, cache, tau)[3], numeric) < 1e-7
 
 
-@pytest.mark.parametrize("k", [1, 4, 11, 20])
-def test_stream_gradients_equal_truncated_backward(rng, k):
+@pytest.mark.parametrize("tau", [1, 4, 11, 20])
+def test_stream_gradients_equal_truncated_backward(rng, tau):
     xs, h0, weights, dhs = problem(rng)
     hs, cache = rnn.forward(xs, h0, *weights)
     seen = []
@@ -98,10 +98,10 @@ def test_stream_gradients_equal_truncated_backward(rng, k):
         seen.append((a, b))
         return float(np.sum(hs_window * dhs[a:b])), dhs[a:b]
 
-    loss, grads, h_T = tbptt.stream_gradients(xs, h0, *weights, window_loss, k)
-    assert seen == tbptt.windows(len(xs), k)
+    loss, grads, h_T = tbptt.stream_gradients(xs, h0, *weights, window_loss, tau)
+    assert seen == tbptt.windows(len(xs), tau)
     assert abs(loss - np.sum(hs * dhs)) < 1e-12 and relative_error(h_T, hs[-1]) < 1e-14
-    for a, b in zip(grads, tbptt.backward(dhs, cache, k)[2:]):
+    for a, b in zip(grads, tbptt.backward(dhs, cache, tau)[2:]):
         assert relative_error(a, b) < 1e-12
 
 
@@ -112,9 +112,9 @@ def test_windows_and_argument_errors(rng):
     assert tbptt.windows(3, 5, align="end") == [(0, 3)]
     with pytest.raises(ValueError, match=r"align: expected 'start' or 'end', got 'middle'"):
         tbptt.windows(10, 4, align="middle")
-    with pytest.raises(ValueError, match=r"k: expected a positive integer window length, got 0"):
+    with pytest.raises(ValueError, match=r"tau: expected a positive integer window length, got 0"):
         tbptt.windows(10, 0)
-    with pytest.raises(ValueError, match=r"k: expected a positive integer window length, got 2.5"):
+    with pytest.raises(ValueError, match=r"tau: expected a positive integer window length, got 2.5"):
         tbptt.windows(10, 2.5)
     xs, h0, weights, dhs = problem(rng)
     cache = rnn.forward(xs, h0, *weights)[1]
