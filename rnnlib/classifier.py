@@ -5,9 +5,9 @@
     L      = mean over the batch of -log softmax(y)[label]                               (rnnlib.losses)
 
 The loss sits at the last step only, so its gradient enters the recurrence at ``h_T`` and reaches an
-input ``x_t`` only by flowing back through every step after it. ``window=k`` switches from full
-backpropagation through time to truncated BPTT (``rnnlib.tbptt``): the backward pass stops ``k`` steps
-before the loss, so only ``x_{T-k+1} .. x_T`` receive a gradient.
+input ``x_t`` only by flowing back through every step after it. ``window=tau`` switches from full
+backpropagation through time to truncated BPTT (``rnnlib.tbptt``): the backward pass stops ``tau`` steps
+before the loss, so only ``x_{T-tau+1} .. x_T`` receive a gradient.
 
 Parameters: ``[W_ih (H, D), W_hh (H, H), b_ih (H,), b_hh (H,), W_hy (C, H), b_y (C,)]``, PyTorch's
 layout for ``torch.nn.RNN(D, H)`` followed by ``torch.nn.Linear(H, C)``. Inputs ``xs (T, N, D)``,
