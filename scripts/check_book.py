@@ -11,10 +11,7 @@ import nbformat
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from make_exercises import problem_sets  # noqa: E402
 from nbcourse import ROOT, solution_fingerprints  # noqa: E402
-from run_lesson import WIDTH, wide_lines  # noqa: E402
-
-# Lessons not yet rewrapped to the content column (issue 14 stays open until this set is empty).
-WIDTH_PENDING = {"04_lstm", "05_gru", "07_practice"}
+from run_lesson import WIDTH, WIDTH_PENDING, wide_lines  # noqa: E402
 
 
 def main(argv=None):

@@ -17,6 +17,8 @@ import jupytext
 from nbclient import NotebookClient
 
 WIDTH = 88  # characters of code or text output that the book's content column shows without a scroll bar
+# Lessons not yet rewrapped to that width (issue 14 stays open until this set is empty).
+WIDTH_PENDING = {"04_lstm", "05_gru", "07_practice"}
 
 
 def wide_lines(nb, width=WIDTH):
@@ -45,7 +47,7 @@ def figure_cells(nb):
             yield index, cell
 
 
-def problems_of(nb):
+def problems_of(nb, check_width=True):
     found = []
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
@@ -53,7 +55,7 @@ def problems_of(nb):
                 found.append(f"cell {index}: {out.ename}: {out.evalue}")
             if out.output_type == "stream" and out.name == "stderr":
                 found.append(f"cell {index}: stderr: {out.text.strip()[:300]}")
-    for index, line in wide_lines(nb):
+    for index, line in wide_lines(nb) if check_width else ():
         found.append(f"cell {index}: a line of {len(line)} characters (at most {WIDTH}): {line[:60]}...")
     for index, cell in figure_cells(nb):
         options = cell.metadata.get("mystnb", {})
@@ -81,7 +83,7 @@ def main(argv=None):
     failed = False
     for path in args.lessons:
         nb, seconds = run(path, args.timeout)
-        problems = problems_of(nb)
+        problems = problems_of(nb, check_width=path.stem not in WIDTH_PENDING)
         figures = sum(1 for _ in figure_cells(nb))
         print(f"{path}: {seconds:.1f} s, {figures} figure cells, {len(problems)} problems")
         for problem in problems:
