@@ -457,6 +457,13 @@ def _clear_of_bar(spec, metric):
     return bool(metric <= spec.solved_at - CLEAR_ACCURACY)
 
 
+_VERDICT = {True: "solved", False: "unsolved", None: "not settled"}  # Expected.solved in words
+
+
+def _step_word(step):
+    return "unsolved" if step is None else str(step)
+
+
 def compare_outcome(run, expected):
     """Check one ``Run`` against the ``Expected`` outcome of its model and length; returns ``(ok, checks)``.
 
@@ -469,7 +476,7 @@ def compare_outcome(run, expected):
     """
     spec = get_task(run.task)
     got = run.solved_step is not None and run.solved_step <= expected.steps
-    say = {True: "solved", False: "unsolved", None: "not settled"}[expected.solved]
+    say = _VERDICT[expected.solved]
     checks = [("solved", None if expected.solved is None else got == expected.solved,
                f"{'solved' if got else 'unsolved'}, the seeds say {say}")]
     if got and expected.step_range is not None:
@@ -498,7 +505,7 @@ def solved_steps(runs, task, model, hidden_size, T):
 
 def join_steps(steps, last="and"):
     """``"1000, 1400 and 1100"`` from ``[1000, 1400, 1100]``; ``None`` is written "unsolved"."""
-    words = ["unsolved" if step is None else str(step) for step in steps]
+    words = [_step_word(step) for step in steps]
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
@@ -506,9 +513,8 @@ def outcome_lines(run, expected, checks, same):
     """Two lines of at most 88 characters on one run of the reduced run against the sweep: the outcome and
     the seeds' steps, then each check of ``compare_outcome`` (ok, failed, or "-" when not made) and whether
     the run equals the sweep's seed 0 to the last digit (``same``; information only)."""
-    verdict = {True: "solved", False: "unsolved", None: "not settled"}[expected.solved]
-    seeds = ", ".join("unsolved" if expected.solved_steps[s] is None else str(expected.solved_steps[s])
-                      for s in sorted(expected.solved_steps))
+    verdict = _VERDICT[expected.solved]
+    seeds = ", ".join(_step_word(expected.solved_steps[s]) for s in sorted(expected.solved_steps))
     made = {name: ("ok" if ok else "FAILED") for name, ok, _ in checks if ok is not None}
     marks = ", ".join(f"{name} {made.get(name, '-')}" for name in ("solved", "step", "final"))
     return (f"{expected.task.split('_')[-1]:<6} {expected.model:<19} H={expected.hidden_size:<2} T={expected.T:<3} "
