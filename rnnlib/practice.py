@@ -39,9 +39,11 @@ class Recurrent(nn.Module):
     looked up in an ``nn.Embedding(vocab_size, input_size)``; without it the input is ``(T, N, input_size)``.
     ``forward(xs, state=None)`` returns ``(ys, state)``: ``ys (T, N, outputs)`` and the layer's last state
     (``h (1, N, H)``, or the pair ``(h, c)`` for an LSTM), to carry into the next window of a stream.
+    With ``forget_bias`` (LSTM only) the forget block of ``b_ih`` (rows ``H:2H``, torch's order i, f, g,
+    o) is set to it and that of ``b_hh`` to 0, so the forget gates start near ``sigmoid(forget_bias)``.
     """
 
-    def __init__(self, kind, input_size, hidden_size, outputs, vocab_size=None):
+    def __init__(self, kind, input_size, hidden_size, outputs, vocab_size=None, forget_bias=None):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"kind: expected one of {sorted(KINDS)}, got {kind!r}")
@@ -53,6 +55,15 @@ class Recurrent(nn.Module):
         self.embed = None if vocab_size is None else nn.Embedding(vocab_size, input_size)
         self.layer = KINDS[kind](input_size, hidden_size)
         self.head = nn.Linear(hidden_size, outputs)
+        if forget_bias is not None:
+            if kind != "lstm":
+                raise ValueError(f"forget_bias: expected None for kind {kind!r} (only an LSTM has a forget "
+                                 f"gate), got {forget_bias!r}")
+            if not math.isfinite(forget_bias):
+                raise ValueError(f"forget_bias: expected a finite number, got {forget_bias!r}")
+            with torch.no_grad():
+                self.layer.bias_ih_l0[hidden_size:2 * hidden_size] = float(forget_bias)
+                self.layer.bias_hh_l0[hidden_size:2 * hidden_size] = 0.0
 
     def forward(self, xs, state=None):
         if self.embed is not None:

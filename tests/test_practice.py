@@ -37,6 +37,18 @@ def test_recurrent_equals_rnnlib_layer_and_readout(kind, rng):
     torch.testing.assert_close(model.head(h_last[0]), ys[-1])
 
 
+def test_forget_bias_sets_the_forget_block_only():
+    torch.manual_seed(0)
+    plain = practice.Recurrent("lstm", 3, 5, 4)
+    torch.manual_seed(0)
+    biased = practice.Recurrent("lstm", 3, 5, 4, forget_bias=3.0)
+    total = (biased.layer.bias_ih_l0 + biased.layer.bias_hh_l0).detach()
+    assert torch.equal(total[5:10], torch.full((5,), 3.0))  # torch's gate order i, f, g, o
+    for name in ("bias_ih_l0", "bias_hh_l0"):
+        before, after = getattr(plain.layer, name).detach(), getattr(biased.layer, name).detach()
+        assert torch.equal(torch.cat([before[:5], before[10:]]), torch.cat([after[:5], after[10:]]))
+
+
 def test_recurrent_with_a_vocabulary_embeds_ids_and_carries_state():
     torch.manual_seed(1)
     model = practice.Recurrent("gru", 4, 6, 7, vocab_size=9)
@@ -53,6 +65,9 @@ def test_recurrent_with_a_vocabulary_embeds_ids_and_carries_state():
     (lambda: practice.Recurrent("tcn", 3, 4, 2), r"kind: expected one of \['gru', 'lstm', 'rnn'\], got 'tcn'"),
     (lambda: practice.Recurrent("rnn", 0, 4, 2), r"input_size: expected a positive integer, got 0"),
     (lambda: practice.Recurrent("rnn", 3, 4, 2, vocab_size=0), r"vocab_size: expected a positive integer, got 0"),
+    (lambda: practice.Recurrent("gru", 3, 4, 2, forget_bias=1.0), r"forget_bias: expected None for kind 'gru'"),
+    (lambda: practice.Recurrent("lstm", 3, 4, 2, forget_bias=float("nan")),
+     r"forget_bias: expected a finite number, got nan"),
     (lambda: practice.Recurrent("rnn", 3, 4, 2)(torch.zeros(5, 2, 4)),
      r"xs: expected shape \(T, N, D=3\), got \(5, 2, 4\)"),
     (lambda: practice.Recurrent("rnn", 3, 4, 2, vocab_size=5)(torch.zeros(5, 2)), r"xs: expected int64 token ids"),
