@@ -19,8 +19,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# MathJax 3 for the book, the exact version pinned in package.json and package-lock.json; the site serves
-# a trimmed copy of it (scripts/book_ext.py), never a CDN.
+# MathJax 3, RequireJS and the ipywidgets HTML manager for the book, the exact versions pinned in
+# package.json and package-lock.json; the site serves its own copies (scripts/book_ext.py), never a CDN.
 MATHJAX := node_modules/mathjax/package.json
 $(MATHJAX): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -246,3 +246,104 @@ class LstmBiasExplorer:
             from IPython.display import display
 
             display(self.figure)
+
+
+# The build-time form of an explorer: every frame drawn once, chosen in the browser without a kernel.
+
+FRAMES_CLASS = "rnn-frames"  # the container's CSS class; the browser check looks for it
+
+
+def frame_class(*labels):
+    """The CSS class of the frame for the control labels ``labels``, e.g. ``frame--s-1.5--tanh``."""
+    slug = "--".join("".join(ch if ch.isalnum() or ch in ".-" else "-" for ch in str(label)) for label in labels)
+    return f"frame--{slug}"
+
+
+def _png(figure, dpi=72):
+    """``figure`` as PNG bytes (small: a page holds every frame)."""
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def frames(draw, slider, buttons=None, value=None, button=None, alt=None):
+    """Every frame of ``draw`` for a grid of parameter values, picked by controls linked in the browser.
+
+    ``draw(slider_value)`` or, with ``buttons``, ``draw(slider_value, button_value)`` returns a
+    ``matplotlib.figure.Figure``, and ``alt`` with the same arguments its alt text (a string).
+    ``slider = (description, values)`` and ``buttons = (description, options)``. Each frame is a PNG
+    image with its alt text (an ``HTML`` widget) in a ``Stack`` (one per button, in an outer ``Stack``);
+    ``jslink`` ties the slider's index and the buttons' index to the stacks' ``selected_index``, so the
+    page responds in a browser with no kernel (myst-nb embeds the widget state in the static page).
+    ``value`` and ``button`` are the frame shown first. Returns the ``VBox``; its ``frames`` attribute
+    maps ``(slider_value, button_value)`` to the frame's widget (``button_value`` None without buttons),
+    and ``links`` holds the browser-side links.
+    """
+    import base64
+    import html
+
+    import ipywidgets as w
+
+    (name, values), options = slider, (buttons[1] if buttons else [None])
+    values, options = list(values), list(options)
+    if len(values) < 2:
+        raise ValueError(f"slider: expected (description, at least two values), got {slider!r}")
+    picker = w.SelectionSlider(options=[(f"{v:g}" if isinstance(v, float) else str(v), v) for v in values],
+                               value=values[0] if value is None else value, description=name,
+                               continuous_update=True)
+    images, stacks, links = {}, [], []
+    for option in options:
+        column = []
+        for v in values:
+            args = (v,) if buttons is None else (v, option)
+            text = html.escape(alt(*args) if alt else f"{name} = {v}", quote=True)
+            data = base64.b64encode(_png(draw(*args))).decode()
+            image = w.HTML(f'<img alt="{text}" src="data:image/png;base64,{data}">')
+            image.add_class(frame_class(picker.options[values.index(v)][0], *([] if buttons is None else [option])))
+            images[v, option] = image
+            column.append(image)
+        stacks.append(w.Stack(column, selected_index=picker.index))
+        links.append(w.jslink((picker, "index"), (stacks[-1], "selected_index")))
+    controls = [picker]
+    if buttons is not None:
+        toggle = w.ToggleButtons(options=options, value=options[0] if button is None else button,
+                                 description=buttons[0])
+        outer = w.Stack(stacks, selected_index=toggle.index)
+        links.append(w.jslink((toggle, "index"), (outer, "selected_index")))
+        controls.append(toggle)
+    else:
+        outer = stacks[0]
+    box = w.VBox([*controls, outer])
+    box.add_class(FRAMES_CLASS)
+    box.frames, box.links = images, links
+    return box
+
+
+DECAY_FRAME_SCALES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 2.0, 3.0)
+
+
+def decay_frames(scales=DECAY_FRAME_SCALES, activations=decay.ACTIVATIONS, length=100, seed=0):
+    """``DecayExplorer`` in the static book: the decay curve for each scale and activation."""
+    from matplotlib.figure import Figure
+
+    def draw(scale, activation):
+        fig = Figure(figsize=(6.5, 3.4))  # a fixed layout: a constrained one doubles the drawing time
+        fig.subplots_adjust(left=0.13, right=0.97, bottom=0.14, top=0.9)
+        ax = fig.subplots()
+        norms = decay_curve(scale, length, activation, seed)
+        _draw_decay(ax, {"measured": norms})
+        lags = np.arange(length)
+        with np.errstate(over="ignore"):
+            ax.semilogy(lags, float(scale) ** lags, "--", color="grey", label="$s^k$")
+        ax.set_ylim(1e-30, 1e30)
+        ax.set_title(f"{activation}, s = {scale:g}, T = {length}: fitted x{_fitted_rate(norms):.3f} per step")
+        ax.legend(frameon=False, loc="lower left")
+        return fig
+
+    def alt(scale, activation):
+        return (f"Relative gradient norm against lag k on a log axis for a {activation} RNN with W_hh = "
+                f"{scale:g} x orthogonal and T = {length}, with the dashed line s^k for comparison.")
+
+    return frames(draw, ("scale s", scales), ("activation", activations), value=1.0, button="tanh", alt=alt)

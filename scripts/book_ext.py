@@ -15,6 +15,10 @@ It does what Jupyter Book 1 cannot be configured to do:
    for download only when a launch button is configured; this copies it to ``_sources/`` and adds the
    ``.ipynb`` entry to the download menu next to ``.md``.
 4. **No script error on the page.** It drops the second copy of a script that is added twice.
+5. **Widgets without a CDN.** Pages whose lessons display widgets load RequireJS and the ipywidgets HTML
+   manager (``nb_ipywidgets_js`` in ``_config.yml``). This fills ``_build/widgets/widgets/`` with
+   ``require.js`` and the manager's ``embed-amd.js`` and icon fonts from ``node_modules/`` (versions pinned
+   in ``package.json``), and ``html_extra_path`` copies them to the site's ``widgets/`` folder.
 """
 
 import hashlib
@@ -32,7 +36,12 @@ LOGGER = logging.getLogger(__name__)
 # What MathJax needs to typeset TeX into CommonHTML, with its menu and accessibility extensions:
 # about 8 MB of the 24 MB es5/ build.
 MATHJAX_PARTS = ("tex-mml-chtml.js", "input", "output/chtml", "ui", "a11y", "sre", "adaptors")
-MATHJAX_EXTRA = pathlib.Path("_build") / "mathjax"  # must equal html_extra_path in _config.yml
+MATHJAX_EXTRA = pathlib.Path("_build") / "mathjax"  # must be in html_extra_path in _config.yml
+WIDGETS_EXTRA = pathlib.Path("_build") / "widgets"  # likewise
+# npm package -> the files of it the site serves (the manager's webpack build finds its fonts beside it).
+WIDGET_FILES = {"requirejs": ("require.js",),
+                "@jupyter-widgets/html-manager": ("dist/embed-amd.js", "dist/*.woff2", "dist/*.woff",
+                                                  "dist/*.ttf", "dist/*.eot", "dist/*.svg")}
 
 
 def pinned_mathjax(root):
@@ -68,6 +77,37 @@ def install_mathjax(root):
     return target
 
 
+def pinned_version(root, package):
+    """The exact version of npm ``package`` pinned in ``package.json``."""
+    version = json.loads((root / "package.json").read_text())["dependencies"].get(package, "")
+    if not version.replace(".", "").isdigit():
+        raise ExtensionError(f"package.json: expected an exact version of {package}, got {version!r}")
+    return version
+
+
+def install_widget_js(root):
+    """Make ``<root>/_build/widgets/widgets/`` hold RequireJS and the ipywidgets HTML manager; returns it."""
+    target = root / WIDGETS_EXTRA / "widgets"
+    stamp = "\n".join(f"{name} {pinned_version(root, name)}" for name in WIDGET_FILES)
+    if (target / ".version").exists() and (target / ".version").read_text() == stamp:
+        return target
+    (root / WIDGETS_EXTRA).mkdir(parents=True, exist_ok=True)
+    scratch = pathlib.Path(tempfile.mkdtemp(dir=root / WIDGETS_EXTRA))
+    for name, patterns in WIDGET_FILES.items():
+        package = root / "node_modules" / name
+        installed = json.loads((package / "package.json").read_text())["version"] if package.exists() else None
+        if installed != pinned_version(root, name):
+            raise ExtensionError(f"node_modules/{name}: expected version {pinned_version(root, name)} "
+                                 f"(package.json), found {installed or 'nothing'}; run `npm ci` (`make book` does)")
+        for pattern in patterns:
+            for source in sorted(package.glob(pattern)):
+                shutil.copy2(source, scratch / source.name)
+    (scratch / ".version").write_text(stamp)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(scratch, target)
+    return target
+
+
 def rnnlib_key(root):
     """A short hash of every file under ``rnnlib/`` (names and contents) and of ``requirements.txt``."""
     digest = hashlib.sha256()
@@ -96,8 +136,9 @@ def choose_cache(app, config):
     LOGGER.info(f"[book_ext] executed notebooks cached in {folder}")
 
 
-def prepare_mathjax(app, config):
+def prepare_assets(app, config):
     install_mathjax(pathlib.Path(app.confdir))
+    install_widget_js(pathlib.Path(app.confdir))
 
 
 def offer_ipynb(app, pagename, templatename, context, doctree):
@@ -125,8 +166,36 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = unique
 
 
+# Runs first on every page. (1) The HTML manager looks for its icon fonts beside the address RequireJS gives
+# its module (by default under the page's folder): a global `require` read by require.js as its settings
+# maps that module, and the manager's assets path, to the site's widgets/ folder. (2) It typesets widget labels with
+# MathJax 2's MathJax.Hub.Queue, which MathJax 3 lacks (a script error on every widget page): give each
+# object assigned to window.MathJax a hidden Hub whose Queue hands the element to MathJax 3.
+WIDGET_SHIM = """(function () {
+  var root = document.documentElement.dataset.content_root || "";
+  var assets = new URL(root + "widgets/", location.href).href;
+  window.__jupyter_widgets_assets_path__ = assets;
+  window.require = {paths: {"@jupyter-widgets/html-manager/dist": assets.slice(0, -1)}};
+  var hub = {Queue: function (job) {
+    var mj = current, element = job && job[2];
+    if (mj && mj.typesetPromise && element) { mj.typesetPromise([element]).catch(function () {}); }
+  }};
+  var current = window.MathJax;
+  function withHub(value) {
+    if (value && typeof value === "object" && !("Hub" in value)) {
+      Object.defineProperty(value, "Hub", {value: hub, enumerable: false, configurable: true});
+    }
+    return value;
+  }
+  withHub(current);
+  Object.defineProperty(window, "MathJax", {configurable: true,
+    get: function () { return current; }, set: function (value) { current = withHub(value); }});
+})();"""
+
+
 def setup(app):
-    app.connect("config-inited", prepare_mathjax, priority=400)  # before Sphinx checks html_extra_path
+    app.add_js_file(None, body=WIDGET_SHIM, priority=100)  # before MathJax's settings and the widget scripts
+    app.connect("config-inited", prepare_assets, priority=400)  # before Sphinx checks html_extra_path
     app.connect("config-inited", choose_cache, priority=400)  # before myst-nb reads the cache path
     app.connect("html-page-context", offer_ipynb, priority=500)  # before the theme builds its buttons
     app.connect("html-page-context", drop_duplicate_scripts, priority=999)  # after every script is added

@@ -11,7 +11,11 @@ blocked and reported. On every page it checks:
 - images: each one loaded with a non-zero natural size; a figure's alt text is not its file name;
 - outputs: no cell shows an error (traceback) or stderr output, and no script error was raised;
 - links: every link inside the site points to an existing file, and a ``#fragment`` to an existing id;
-- instructor material: no solution line or hidden-test value of any problem set appears in the text.
+- instructor material: no solution line or hidden-test value of any problem set appears in the text;
+- console: no error logged, no file of the site missing;
+- widgets: every build-time explorer (``rnnlib.widgets.frames``) rendered, and moving its slider and
+  pressing its buttons shows the frame drawn for the values the controls then show;
+- size: the page with its images stays under ``PAGE_BUDGET`` (the shared scripts are not counted).
 
 A full-page screenshot (JPEG) of every page goes to ``--shots``. Exits 1 when any page has a problem, and 2
 when the site or the browser is missing: a browser that cannot start is a failure, never a skip.
@@ -33,6 +37,17 @@ NOT_PAGES = {"_static", "_sources", "_images", "mathjax", "_sphinx_design_static
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|\$[^$\n]*(?:\\[A-Za-z]+|[_^]\{)[^$\n]*\$")
 REDIRECT = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)"', re.IGNORECASE)
 HASH_NAME = re.compile(r"(^|/)[0-9a-f]{32,}\.(png|svg|jpg|jpeg)$")
+PAGE_BUDGET = 5_000_000  # bytes of HTML and images per page
+FRAMES = ".rnn-frames"  # rnnlib.widgets.FRAMES_CLASS
+
+# The frame an explorer shows, and the values its controls show: the slider's readout, the pressed button.
+SHOWN = """(box) => ({
+  frames: [...box.querySelectorAll('img')].filter(i => i.checkVisibility() && i.naturalWidth > 0)
+            .map(i => [...i.closest('.widget-html').classList].find(c => c.startsWith('frame--'))),
+  readout: (box.querySelector('.widget-readout') || {}).textContent,
+  button: ((box.querySelector('.widget-toggle-button.mod-active') || {}).textContent || '').trim(),
+  buttons: [...box.querySelectorAll('.widget-toggle-button')].map(b => b.textContent.trim()),
+})"""
 
 # Runs inside the page: waits for MathJax and the images, then reports what the checks need.
 INSPECT = """async () => {
@@ -137,9 +152,9 @@ def check_site(site, shots=None, log=print):
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             for page_path in pages:
                 name = str(page_path.relative_to(site))
-                problems[name], links[name] = visit(context, page_path, shots, name, prints)
+                problems[name], links[name], size = visit(context, page_path, shots, name, prints)
                 ids_of[page_path] = set(links[name].pop())
-                log(f"{name}: {len(problems[name])} problems")
+                log(f"{name}: {size / 1e6:.2f} MB, {len(problems[name])} problems")
         finally:
             browser.close()
     for page_path in pages:
@@ -155,21 +170,67 @@ def visit(context, page_path, shots, name, prints):
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
                else (blocked.append(route.request.url), route.abort()))
     page.on("pageerror", lambda error: script_errors.append(str(error)))
+    page.on("console", lambda message: script_errors.append(f"console: {message.text}")
+            if message.type == "error" else None)
+    page.on("requestfailed", lambda request: script_errors.append(f"missing file: {request.url}")
+            if request.url.startswith("file:") else None)
     redirect = REDIRECT.search(page_path.read_text(errors="replace"))
     if redirect:  # index.html only sends the reader on: its target must exist
         page.close()
-        return [], [page_path.parent.joinpath(redirect.group(1)).resolve().as_uri(), []]
+        return [], [page_path.parent.joinpath(redirect.group(1)).resolve().as_uri(), []], 0
     page.goto(page_path.as_uri(), wait_until="load", timeout=60_000)
     info = page.evaluate(INSPECT)
     found = page_problems(info, prints)
     found += [f"request to another host (blocked): {url}" for url in blocked]
     found += [f"script error: {e[:200]}" for e in script_errors]
+    found += explorer_problems(page)
+    size = page_size(page_path, info["images"])
+    if size > PAGE_BUDGET:
+        found.append(f"page and images take {size / 1e6:.1f} MB (at most {PAGE_BUDGET / 1e6:.0f} MB)")
     if shots:
         shot = pathlib.Path(shots) / screenshot_name(name)
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=80)  # a third faster than PNG
     page.close()
-    return found, [*info["links"], info["ids"]]
+    return found, [*info["links"], info["ids"]], size
+
+
+def explorer_problems(page):
+    """Move every control of every build-time explorer on ``page``; the frame shown must follow."""
+    found = []
+    boxes = page.locator(FRAMES)
+    if boxes.count():
+        page.wait_for_selector(f"{FRAMES} img", state="attached", timeout=30_000)
+    for n in range(boxes.count()):
+        box, name = boxes.nth(n), f"explorer {n + 1}"
+        first = shown_frame(page, box, f"{name} as loaded", found)
+        box.locator(".noUi-handle").first.focus()
+        for key in ("ArrowRight", "ArrowRight", "ArrowLeft"):
+            page.keyboard.press(key)
+            if shown_frame(page, box, f"{name}, slider {key}", found) == first and key == "ArrowRight":
+                found.append(f"{name}: the slider moved but the frame stayed {first}")
+        for label in box.evaluate(SHOWN)["buttons"]:
+            box.locator(".widget-toggle-button", has_text=label).first.click()
+            shown_frame(page, box, f"{name}, button {label!r}", found)
+    return found
+
+
+def shown_frame(page, box, when, found):
+    """The frame ``box`` shows; a problem goes to ``found`` unless it is the frame of its controls' values."""
+    from rnnlib.widgets import frame_class
+
+    page.wait_for_timeout(150)  # the manager redraws on the browser's next frames
+    shown = box.evaluate(SHOWN)
+    labels = [shown["readout"]] + ([shown["button"]] if shown["buttons"] else [])
+    if shown["frames"] != [frame_class(*labels)]:
+        found.append(f"{when}: the controls show {labels} but the frames shown are {shown['frames']}")
+    return shown["frames"]
+
+
+def page_size(page_path, images):
+    """Bytes of the page's HTML and of the image files it loads (inline images are in the HTML)."""
+    files = {pathlib.Path(unquote(urlsplit(img["src"]).path)) for img in images if img["src"].startswith("file:")}
+    return page_path.stat().st_size + sum(f.stat().st_size for f in files if f.is_file())
 
 
 def main(argv=None):

@@ -49,6 +49,55 @@ def test_link_check_reports_missing_files_and_anchors(tmp_path):
     assert found == [f"link to a missing anchor: {base}/a.html#nowhere", f"broken link: {base}/missing.html"]
 
 
+PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+# An explorer as the HTML manager draws one: a slider handle, its readout, buttons and one frame per value.
+# The slider's keys change the readout; `moves` says whether they also change the frame shown.
+EXPLORER = """<div class="rnn-frames">
+  <div class="noUi-handle" tabindex="0"></div><span class="widget-readout">1</span>
+  <button class="widget-toggle-button mod-active">tanh</button><button class="widget-toggle-button">relu</button>
+  FRAMES
+</div>
+<script>
+  const values = ["1", "1.1", "1.2"], moves = MOVES;
+  let index = 0, kind = "tanh";
+  function show() {
+    document.querySelectorAll(".widget-html").forEach(f => { f.style.display =
+      f.classList.contains("frame--" + (moves ? values[index] : "1") + "--" + kind) ? "" : "none"; });
+  }
+  document.querySelector(".noUi-handle").addEventListener("keydown", e => {
+    index = Math.max(0, Math.min(2, index + (e.key === "ArrowRight" ? 1 : -1)));
+    document.querySelector(".widget-readout").textContent = values[index]; show();
+  });
+  document.querySelectorAll(".widget-toggle-button").forEach(b => b.addEventListener("click", () => {
+    document.querySelectorAll(".widget-toggle-button").forEach(o => o.classList.remove("mod-active"));
+    b.classList.add("mod-active"); kind = b.textContent; show();
+  }));
+  show();
+</script>"""
+
+
+@pytest.mark.parametrize("moves", [True, False])
+def test_explorer_check_moves_each_control_and_fails_when_the_frame_does_not_follow(tmp_path, moves):
+    from playwright.sync_api import sync_playwright
+
+    frames = "".join(f'<div class="widget-html frame--{v}--{k}"><img alt="x" src="{PIXEL}"></div>'
+                     for v in ("1", "1.1", "1.2") for k in ("tanh", "relu"))
+    page_path = tmp_path / "page.html"
+    page_path.write_text(EXPLORER.replace("FRAMES", frames).replace("MOVES", str(moves).lower()))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_check.CHROMIUM, args=browser_check.BROWSER_ARGS)
+        page = browser.new_page()
+        page.goto(page_path.as_uri())
+        found = browser_check.explorer_problems(page)
+        browser.close()
+    if moves:
+        assert found == []
+    else:
+        assert "explorer 1: the slider moved but the frame stayed ['frame--1--tanh']" in found
+        assert "explorer 1, slider ArrowRight: the controls show ['1.1', 'tanh'] but the frames shown are " \
+               "['frame--1--tanh']" in found
+
+
 @pytest.mark.skipif(not (SITE / "index.html").exists(), reason="no built book in _build/html (make book)")
 def test_every_page_of_the_built_book_in_headless_chromium():
     problems = browser_check.check_site(SITE, SHOTS, log=lambda line: None)

@@ -29,11 +29,13 @@ def test_mathjax_is_pinned_to_one_exact_3x_version_in_package_and_lock():
     assert book_ext.pinned_mathjax(ROOT) == version
 
 
-def test_config_serves_mathjax_from_the_site_and_loads_no_widget_js_from_cdns():
+def test_config_serves_mathjax_and_the_widget_scripts_from_the_site():
     sphinx = CONFIG["sphinx"]["config"]
     assert sphinx["mathjax_path"] == "../mathjax/tex-mml-chtml.js"  # relative to _static/
-    assert sphinx["html_extra_path"] == [str(book_ext.MATHJAX_EXTRA)]
-    assert sphinx["nb_ipywidgets_js"] == {}
+    assert sphinx["html_extra_path"] == [str(book_ext.MATHJAX_EXTRA), str(book_ext.WIDGETS_EXTRA)]
+    assert list(sphinx["nb_ipywidgets_js"]) == ["../widgets/require.js", "../widgets/embed-amd.js"]
+    assert not any("//" in attr for attrs in sphinx["nb_ipywidgets_js"].values() for attr in attrs.values())
+    assert sphinx["html_context"]["default_mode"] in {"light", "dark", "auto"}
     assert CONFIG["sphinx"]["local_extensions"] == {"book_ext": "scripts/"}
     assert "node_modules" in CONFIG["exclude_patterns"] and "_build" in CONFIG["exclude_patterns"]
     assert CONFIG["execute"]["execute_notebooks"] == "cache"
@@ -84,6 +86,33 @@ def test_install_mathjax_names_the_fix_when_npm_ci_has_not_run_or_installed_anot
     (tmp_path / "package.json").write_text(json.dumps({"dependencies": {"mathjax": "^4.0.0"}}))
     with pytest.raises(ExtensionError, match=r"exact MathJax 3\.x version, got '\^4\.0\.0'"):
         book_ext.pinned_mathjax(tmp_path)
+
+
+def fake_widget_packages(root, versions):
+    """node_modules with requirejs and the HTML manager at ``versions`` (and a file the site leaves out)."""
+    (root / "package.json").write_text(json.dumps({"dependencies": versions}))
+    for name, version in versions.items():
+        package = root / "node_modules" / name
+        (package / "dist").mkdir(parents=True, exist_ok=True)
+        (package / "package.json").write_text(json.dumps({"name": name, "version": version}))
+        for file in ("require.js", "dist/embed-amd.js", "dist/abc123.woff2", "dist/embed.js.map"):
+            (package / file).write_text(f"// {name} {version}")
+
+
+def test_install_widget_js_copies_the_pinned_scripts_and_fonts_and_names_the_fix_when_missing(tmp_path):
+    versions = {"requirejs": "2.3.7", "@jupyter-widgets/html-manager": "1.0.15"}
+    (tmp_path / "package.json").write_text(json.dumps({"dependencies": {"mathjax": "3.2.2"}}))
+    with pytest.raises(ExtensionError, match=r"expected an exact version of requirejs, got ''"):
+        book_ext.install_widget_js(tmp_path)
+    fake_widget_packages(tmp_path, versions)
+    target = book_ext.install_widget_js(tmp_path)
+    assert target == tmp_path / "_build" / "widgets" / "widgets"
+    assert sorted(p.name for p in target.iterdir()) == [".version", "abc123.woff2", "embed-amd.js", "require.js"]
+    assert (target / "embed-amd.js").read_text() == "// @jupyter-widgets/html-manager 1.0.15"
+    (tmp_path / "package.json").write_text(json.dumps({"dependencies": dict(versions, requirejs="2.3.8")}))
+    with pytest.raises(ExtensionError, match=r"node_modules/requirejs: expected version 2\.3\.8 .* found 2\.3\.7"):
+        book_ext.install_widget_js(tmp_path)
+    assert (target / "require.js").read_text() == "// requirejs 2.3.7"  # the old copy stays whole
 
 
 def fake_course(root):

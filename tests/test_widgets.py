@@ -85,3 +85,57 @@ def test_a_curve_that_underflows_to_zero_still_gets_its_rate(explorer):
     explorer.scale.value = 0.1  # 0.1 ** 300 underflows: the curve reaches exact zeros
     assert np.any(widgets.decay_curve(0.1, 300, "linear", 0) == 0)
     assert explorer.rate == pytest.approx(0.1, rel=1e-3)  # subnormal floats near the end lose digits
+
+
+def test_frames_draws_every_frame_once_and_links_the_controls_to_the_stacks_in_the_browser():
+    import base64
+
+    from matplotlib.figure import Figure
+
+    drawn = []
+
+    def draw(x, kind):
+        drawn.append((x, kind))
+        fig = Figure(figsize=(1, 1))
+        fig.subplots().plot([0, 1], [0, x])
+        return fig
+
+    box = widgets.frames(draw, ("x", [0.5, 1.5, 2.0]), ("kind", ["a", "b"]), value=1.5, button="b",
+                         alt=lambda x, kind: f"line of slope {x} <{kind}>")
+    assert sorted(drawn) == sorted((x, k) for x in (0.5, 1.5, 2.0) for k in ("a", "b"))
+    assert widgets.FRAMES_CLASS in box._dom_classes
+    slider, toggle, outer = box.children
+    assert (slider.index, toggle.index, outer.selected_index) == (1, 1, 1)
+    assert [s.selected_index for s in outer.children] == [1, 1]
+    frame = outer.children[1].children[1]  # kind "b", x = 1.5
+    assert frame is box.frames[1.5, "b"] and widgets.frame_class("1.5", "b") in frame._dom_classes
+    assert 'alt="line of slope 1.5 &lt;b&gt;"' in frame.value  # alt text escaped
+    png = base64.b64decode(frame.value.split("base64,")[1].split('"')[0])
+    assert png.startswith(b"\x89PNG")
+    linked = {(link.source[0].model_id, link.source[1], link.target[0].model_id, link.target[1])
+              for link in box.links}
+    assert len(box.links) == 3
+    assert (toggle.model_id, "index", outer.model_id, "selected_index") in linked
+    for stack in outer.children:
+        assert (slider.model_id, "index", stack.model_id, "selected_index") in linked
+
+
+def test_frames_without_buttons_and_bad_sliders():
+    from matplotlib.figure import Figure
+
+    box = widgets.frames(lambda x: Figure(figsize=(1, 1)), ("n", [1, 2]))
+    slider, stack = box.children
+    assert len(stack.children) == 2 and widgets.frame_class("2") in stack.children[1]._dom_classes
+    with pytest.raises(ValueError, match=r"slider: expected \(description, at least two values\), got \('n', \[1\]\)"):
+        widgets.frames(lambda x: Figure(), ("n", [1]))
+
+
+def test_frame_class_is_a_css_class_for_any_label():
+    assert widgets.frame_class("1.5", "tanh") == "frame--1.5--tanh"
+    assert widgets.frame_class("s = 1", "a/b") == "frame--s---1--a-b"
+
+
+def test_decay_frames_show_decay_curve_for_each_scale_and_activation():
+    box = widgets.decay_frames(scales=(0.5, 1.0), activations=("tanh", "linear"), length=20)
+    assert set(box.frames) == {(s, a) for s in (0.5, 1.0) for a in ("tanh", "linear")}
+    assert "linear RNN with W_hh = 0.5 x orthogonal" in box.frames[0.5, "linear"].value
