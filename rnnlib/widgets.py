@@ -259,6 +259,11 @@ def frame_class(*labels):
     return f"frame--{slug}"
 
 
+def _label(value):
+    """How a control shows ``value``: floats without trailing zeros (1.0 -> "1")."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _png(figure, dpi=72):
     """``figure`` as PNG bytes (small: a page holds every frame)."""
     import io
@@ -290,7 +295,7 @@ def frames(draw, slider, buttons=None, value=None, button=None, alt=None):
     values, options = list(values), list(options)
     if len(values) < 2:
         raise ValueError(f"slider: expected (description, at least two values), got {slider!r}")
-    picker = w.SelectionSlider(options=[(f"{v:g}" if isinstance(v, float) else str(v), v) for v in values],
+    picker = w.SelectionSlider(options=[(_label(v), v) for v in values],
                                value=values[0] if value is None else value, description=name,
                                continuous_update=True)
     images, stacks, links = {}, [], []
@@ -301,14 +306,15 @@ def frames(draw, slider, buttons=None, value=None, button=None, alt=None):
             text = html.escape(alt(*args) if alt else f"{name} = {v}", quote=True)
             data = base64.b64encode(_png(draw(*args))).decode()
             image = w.HTML(f'<img alt="{text}" src="data:image/png;base64,{data}">')
-            image.add_class(frame_class(picker.options[values.index(v)][0], *([] if buttons is None else [option])))
+            image.add_class(frame_class(*map(_label, args)))
             images[v, option] = image
             column.append(image)
         stacks.append(w.Stack(column, selected_index=picker.index))
         links.append(w.jslink((picker, "index"), (stacks[-1], "selected_index")))
     controls = [picker]
     if buttons is not None:
-        toggle = w.ToggleButtons(options=options, value=options[0] if button is None else button,
+        toggle = w.ToggleButtons(options=[(_label(o), o) for o in options],
+                                 value=options[0] if button is None else button,
                                  description=buttons[0])
         outer = w.Stack(stacks, selected_index=toggle.index)
         links.append(w.jslink((toggle, "index"), (outer, "selected_index")))
@@ -347,3 +353,88 @@ def decay_frames(scales=DECAY_FRAME_SCALES, activations=decay.ACTIVATIONS, lengt
                 f"{scale:g} x orthogonal and T = {length}, with the dashed line s^k for comparison.")
 
     return frames(draw, ("scale s", scales), ("activation", activations), value=1.0, button="tanh", alt=alt)
+
+
+# Chapter 5: how far back the gradient reaches in an RNN, an LSTM and a GRU as one gate bias moves.
+
+GATED_HIDDEN, GATED_INPUT, GATED_BATCH, GATED_LENGTH = 32, 8, 8, 120
+GATED_BIASES = (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0)
+
+
+def gated_decay_curves(bias, length=GATED_LENGTH, seed=0):
+    """Gradient norm against lag, relative to lag 0, for three random cells on the same inputs.
+
+    Weights drawn as torch does (``D = GATED_INPUT``, ``H = GATED_HIDDEN``) from ``seed``; the LSTM's
+    forget-gate block of ``b_ih`` and the GRU's update-gate block (rows ``H:2H`` in both of torch's
+    orders, i f g o and r z n) are set to ``bias``, the same blocks of ``b_hh`` to 0; the tanh RNN has no
+    gate and is the reference. Inputs ``xs (length, GATED_BATCH, D) ~ N(0, 1)``, zero initial states,
+    a random ``dh_last``. Returns ``{"RNN": norms, "LSTM": norms, "GRU": norms}``, each ``(length,)``.
+    """
+    from rnnlib import gru, lstm
+
+    if not np.isfinite(bias):
+        raise ValueError(f"bias: expected a finite number, got {bias!r}")
+    rng = np.random.default_rng(seed)
+    H = GATED_HIDDEN
+    xs = rng.standard_normal((length, GATED_BATCH, GATED_INPUT))
+    zeros, dh_last = np.zeros((GATED_BATCH, H)), rng.standard_normal((GATED_BATCH, H))
+    curves = {}
+    for name, module in (("RNN", rnn), ("LSTM", lstm), ("GRU", gru)):
+        W_ih, W_hh, b_ih, b_hh = module.init_weights(GATED_INPUT, H, rng)
+        if module is not rnn:
+            b_ih[H:2 * H], b_hh[H:2 * H] = bias, 0.0
+        extra = {"c0": zeros} if module is lstm else {}
+        norms = decay.gradient_norms_by_lag(module, xs, zeros, W_ih, W_hh, b_ih, b_hh, dh_last, **extra)
+        curves[name] = norms / norms[0]
+    return curves
+
+
+def gated_decay_frames(biases=GATED_BIASES, length=GATED_LENGTH, seed=0):
+    """The three curves of ``gated_decay_curves`` for each bias, chosen by a slider in the browser."""
+    from matplotlib.figure import Figure
+
+    def draw(bias):
+        fig = Figure(figsize=(6.5, 3.4))
+        fig.subplots_adjust(left=0.13, right=0.97, bottom=0.14, top=0.9)
+        ax = fig.subplots()
+        curves = gated_decay_curves(bias, length, seed)
+        _draw_decay(ax, {f"{name}: x{_fitted_rate(norms):.2f}/step": norms for name, norms in curves.items()})
+        ax.set_ylim(1e-30, 10.0)
+        ax.set_title(f"forget-gate bias (LSTM) = update-gate bias (GRU) = {bias:g}")
+        ax.legend(frameon=False, loc="lower left")
+        return fig
+
+    def alt(bias):
+        return (f"Relative gradient norm against lag on a log axis for a tanh RNN, an LSTM with forget-gate "
+                f"bias {bias:g} and a GRU with update-gate bias {bias:g}, T = {length}.")
+
+    return frames(draw, ("gate bias", biases), value=0.0, alt=alt)
+
+
+def lstm_bias_frames(forget_biases=(-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0), input_biases=(-2.0, 0.0, 2.0),
+                     length=BIAS_LENGTH, seed=0):
+    """``LstmBiasExplorer`` in the static book: a slider for the forget bias, buttons for the input bias."""
+    from matplotlib.figure import Figure
+
+    reference = lstm_bias_curves(0.0, 0.0, length, seed)
+
+    def draw(forget_bias, input_bias):
+        fig = Figure(figsize=(9.0, 3.2))
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
+        axes = fig.subplots(1, 2)
+        curves = lstm_bias_curves(forget_bias, input_bias, length, seed)
+        _draw_bias(axes, reference, "both biases 0", color="grey", ls="--")
+        _draw_bias(axes, curves, f"forget {forget_bias:g}, input {input_bias:g}", color="tab:blue")
+        axes[1].set_ylim(1e-40, 2.0)
+        axes[0].set_title(f"mean f = {curves['f_mean']:.2f}, mean i = {curves['i_mean']:.2f}")
+        axes[1].set_title(f"after {length - 1} steps: {curves['cell_path'][-1]:.1e}")
+        axes[0].legend(frameon=False, loc="upper left", fontsize=8)
+        return fig
+
+    def alt(forget_bias, input_bias):
+        return (f"Left, the RMS of the cell state over {length} steps; right, the cell-path gradient against "
+                f"lag on a log axis; for forget bias {forget_bias:g} and input bias {input_bias:g}, with "
+                f"both biases 0 dashed for reference.")
+
+    return frames(draw, ("forget bias", forget_biases), ("input bias", input_biases), value=0.0, button=0.0,
+                  alt=alt)

@@ -139,3 +139,25 @@ def test_decay_frames_show_decay_curve_for_each_scale_and_activation():
     box = widgets.decay_frames(scales=(0.5, 1.0), activations=("tanh", "linear"), length=20)
     assert set(box.frames) == {(s, a) for s in (0.5, 1.0) for a in ("tanh", "linear")}
     assert "linear RNN with W_hh = 0.5 x orthogonal" in box.frames[0.5, "linear"].value
+
+
+def test_gated_decay_curves_move_the_gated_cells_with_their_bias_and_leave_the_rnn_alone():
+    low, high = widgets.gated_decay_curves(-1.0, length=40), widgets.gated_decay_curves(4.0, length=40)
+    assert np.array_equal(low["RNN"], high["RNN"])
+    for name in ("LSTM", "GRU"):
+        assert low[name][0] == high[name][0] == 1.0
+        assert high[name][-1] > 1e6 * low[name][-1]  # a gate held open keeps the long-lag gradient
+    with pytest.raises(ValueError, match=r"bias: expected a finite number, got nan"):
+        widgets.gated_decay_curves(float("nan"))
+
+
+def test_gated_decay_frames_one_frame_per_bias_with_alt_text():
+    box = widgets.gated_decay_frames(biases=(0.0, 3.0), length=20)
+    assert set(box.frames) == {(0.0, None), (3.0, None)}
+    assert "forget-gate bias 3 and a GRU with update-gate bias 3" in box.frames[3.0, None].value
+
+
+def test_lstm_bias_frames_cover_the_grid():
+    box = widgets.lstm_bias_frames(forget_biases=(0.0, 3.0), input_biases=(0.0, 2.0), length=10)
+    assert set(box.frames) == {(f, i) for f in (0.0, 3.0) for i in (0.0, 2.0)}
+    assert widgets.frame_class("3", "2") in box.frames[3.0, 2.0]._dom_classes
