@@ -9,7 +9,7 @@ export MPLBACKEND := Agg
 export OMP_NUM_THREADS ?= 2
 
 .PHONY: venv system book browser-check lab lab-sweep test lint bench references exercises release collect grade \
-        feedback check-ps lock clean cpu-check
+        feedback check-ps lock clean cpu-check student-package
 
 venv: $(STAMP)
 
@@ -111,10 +111,17 @@ exercises: $(STAMP)
 check-ps:
 	@test -n "$(PS)" || { echo "say which problem set: make $(MAKECMDGOALS) PS=ps1_recurrence"; exit 2; }
 
-# Register the problem set in the gradebook and copy the student version to the exchange.
+# The students' package, dist/rnn_course_student-<version>-py3-none-any.whl: what test cells import
+# (check, the comparison, the visible cases) and nothing else; the build fails if instructor material is in it.
+student-package: $(STAMP)
+	$(BIN)/python scripts/student_package.py
+
+# Register the problem set in the gradebook and copy the student version to the exchange, with the
+# students' package next to the notebooks.
 release: $(STAMP) check-ps
 	$(BIN)/nbgrader generate_assignment $(PS) --force
 	$(BIN)/nbgrader release_assignment $(PS) --force
+	$(BIN)/python scripts/student_package.py --release $(PS)
 
 # Gather the submissions from the exchange into submitted/<student>/$(PS)/.
 collect: $(STAMP) check-ps
