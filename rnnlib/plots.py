@@ -169,84 +169,6 @@ def plot_unrolled(steps=4, ax=None):
     return ax
 
 
-def plot_lstm_step(ax=None):
-    """Diagram of one LSTM step's data flow, in rnnlib.lstm's symbols and gate order i, f, g, o.
-
-    ``x_t`` and ``h_{t-1}`` feed the four blocks of pre-activations ``a = W_ih x_t + b_ih + W_hh h_{t-1}
-    + b_hh``; the cell state runs along the top line, ``c_t = f * c_{t-1} + i * g``, and the output is
-    ``h_t = o * tanh(c_t)``. Returns the axes.
-    """
-    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
-
-    ax = _axes(ax, (9, 4.6))
-    line = {"color": "black", "lw": 1.3}
-
-    def arrow(points, colour="black"):
-        for start, end in zip(points[:-2], points[1:-1]):
-            ax.plot(*zip(start, end), color=colour, lw=1.3, solid_capstyle="round")
-        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=13,
-                                     color=colour, lw=1.3, shrinkA=0, shrinkB=0))
-
-    def gate(x, y, text, colour):
-        ax.add_patch(FancyBboxPatch((x - 0.55, y - 0.26), 1.1, 0.52, boxstyle="round,pad=0.03",
-                                    facecolor=colour, edgecolor="black", lw=1))
-        ax.text(x, y, text, ha="center", va="center", fontsize=10)
-
-    def node(x, y, symbol):
-        ax.add_patch(Circle((x, y), 0.2, facecolor="white", edgecolor="black", lw=1.2, zorder=3))
-        ax.text(x, y, symbol, ha="center", va="center", fontsize=12, zorder=4)
-
-    def label(x, y, text, colour="#eeeeee", **kw):
-        ax.text(x, y, text, ha="center", va="center", fontsize=12,
-                bbox={"boxstyle": "round,pad=0.25", "facecolor": colour, "edgecolor": "black", "lw": 0.8}, **kw)
-
-    top, bus, gates_y = 3.4, 0.3, 1.35
-    xf, xi, xg, xo, xt = 2.0, 3.3, 4.6, 6.0, 7.4
-    # the cell path: c_{t-1} -> (x f) -> (+ i g) -> c_t
-    label(0.0, top, "$c_{t-1}$", "#d6f0d6")
-    label(9.2, top, "$c_t$", "#d6f0d6")
-    arrow([(0.45, top), (xf - 0.2, top)])
-    arrow([(xf + 0.2, top), (xg - 0.2, top)])
-    arrow([(xg + 0.2, top), (8.75, top)])
-    node(xf, top, r"$\times$")
-    node(xg, top, "+")
-    # inputs: h_{t-1} and x_t join one bus that feeds all four blocks
-    label(0.0, bus, "$h_{t-1}$", "#fde2c8")
-    label(1.0, -0.75, "$x_t$", "#dceefb")
-    ax.plot([0.5, xo], [bus, bus], **line)
-    ax.plot([1.0, 1.0], [-0.48, bus], **line)
-    for x in (xf, xi, xg, xo):
-        arrow([(x, bus), (x, gates_y - 0.3)])
-    gate(xf, gates_y, r"$f = \sigma(a_f)$", "#f6d5d5")
-    gate(xi, gates_y, r"$i = \sigma(a_i)$", "#f6d5d5")
-    gate(xg, gates_y, r"$g = \tanh(a_g)$", "#fff2b3")
-    gate(xo, gates_y, r"$o = \sigma(a_o)$", "#f6d5d5")
-    # f multiplies the old cell state; i times g is added to it
-    arrow([(xf, gates_y + 0.3), (xf, top - 0.22)])
-    node(xg, 2.4, r"$\times$")
-    arrow([(xg, gates_y + 0.3), (xg, 2.18)])
-    arrow([(xi, gates_y + 0.3), (xi, 2.4), (xg - 0.22, 2.4)])
-    arrow([(xg, 2.62), (xg, top - 0.22)])
-    # output: h_t = o * tanh(c_t)
-    ax.add_patch(FancyBboxPatch((xt - 0.33, 2.4 - 0.2), 0.66, 0.4, boxstyle="round,pad=0.03",
-                                facecolor="#fff2b3", edgecolor="black", lw=1))
-    ax.text(xt, 2.4, "tanh", ha="center", va="center", fontsize=10)
-    arrow([(xt, top), (xt, 2.62)])
-    node(xt, gates_y, r"$\times$")
-    arrow([(xt, 2.18), (xt, gates_y + 0.22)])
-    arrow([(xo + 0.58, gates_y), (xt - 0.22, gates_y)])
-    arrow([(xt, gates_y - 0.22), (xt, bus), (8.75, bus)])
-    label(9.2, bus, "$h_t$", "#fde2c8")
-    ax.text(4.0, -0.75, r"$[a_i, a_f, a_g, a_o] = W_{ih}x_t + b_{ih} + W_{hh}h_{t-1} + b_{hh}$",
-            ha="left", va="center", fontsize=10)
-    ax.text(0.2, 2.3, "$c_t = f \\, c_{t-1} + i \\, g$\n$h_t = o \\, \\tanh(c_t)$", fontsize=11, va="center")
-    ax.set_xlim(-0.6, 9.8)
-    ax.set_ylim(-1.15, 3.85)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    return ax
-
-
 def plot_unit_heatmap(values, ax=None, title=None, label=None, vmin=0.0, vmax=1.0, cmap="viridis", sample=0,
                       start=1, colorbar=True):
     """Heat map of any per-unit quantity over time (a gate's activations, a cell state): one row per
@@ -362,3 +284,84 @@ def plot_io_patterns(axes=None):
         ax.set_aspect("equal")
         ax.axis("off")
     return axes
+
+
+def plot_lstm_cell(ax=None):
+    """Diagram of one LSTM step with the four blocks drawn left to right in rnnlib.lstm's order i, f, g, o.
+
+    ``x_t`` and ``h_{t-1}`` feed the blocks of pre-activations
+    ``a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh``; the cell state runs along the top line,
+    ``c_t = f * c_{t-1} + i * g``, and the output is ``h_t = o * tanh(c_t)``. The line from ``i`` to the
+    product ``i * g`` passes over the line of ``f`` (a gap marks the crossing). Returns the axes.
+    """
+    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+    ax = _axes(ax, (9, 4.6))
+
+    def arrow(points, halo=False):
+        if halo:  # a white band under the line hides the lines it crosses
+            ax.plot(*zip(*points[1:]), color="white", lw=7, solid_capstyle="butt", zorder=2)
+        for start, end in zip(points[:-2], points[1:-1]):
+            ax.plot(*zip(start, end), color="black", lw=1.3, solid_capstyle="round", zorder=2)
+        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=13,
+                                     color="black", lw=1.3, shrinkA=0, shrinkB=0, zorder=2))
+
+    def block(x, y, text, colour):
+        ax.add_patch(FancyBboxPatch((x - 0.55, y - 0.26), 1.1, 0.52, boxstyle="round,pad=0.03",
+                                    facecolor=colour, edgecolor="black", lw=1, zorder=3))
+        ax.text(x, y, text, ha="center", va="center", fontsize=10, zorder=4)
+
+    def node(x, y, symbol):
+        ax.add_patch(Circle((x, y), 0.2, facecolor="white", edgecolor="black", lw=1.2, zorder=3))
+        ax.text(x, y, symbol, ha="center", va="center", fontsize=12, zorder=4)
+
+    def label(x, y, text, colour):
+        ax.text(x, y, text, ha="center", va="center", fontsize=12, zorder=4,
+                bbox={"boxstyle": "round,pad=0.25", "facecolor": colour, "edgecolor": "black", "lw": 0.8})
+
+    top, bus, gates_y, mid = 3.4, 0.3, 1.35, 2.4
+    xi, xf, xg, xo, xt = 2.0, 3.3, 4.6, 6.0, 7.4
+    # the cell path: c_{t-1} -> (x f) -> (+ i g) -> c_t
+    label(0.0, top, "$c_{t-1}$", "#d6f0d6")
+    label(9.2, top, "$c_t$", "#d6f0d6")
+    arrow([(0.45, top), (xf - 0.2, top)])
+    arrow([(xf + 0.2, top), (xg - 0.2, top)])
+    arrow([(xg + 0.2, top), (8.75, top)])
+    node(xf, top, r"$\times$")
+    node(xg, top, "+")
+    # inputs: h_{t-1} and x_t join one bus that feeds all four blocks
+    label(0.0, bus, "$h_{t-1}$", "#fde2c8")
+    label(1.0, -0.75, "$x_t$", "#dceefb")
+    ax.plot([0.5, xo], [bus, bus], color="black", lw=1.3)
+    ax.plot([1.0, 1.0], [-0.48, bus], color="black", lw=1.3)
+    for x in (xi, xf, xg, xo):
+        arrow([(x, bus), (x, gates_y - 0.3)])
+    block(xi, gates_y, r"$i = \sigma(a_i)$", "#f6d5d5")
+    block(xf, gates_y, r"$f = \sigma(a_f)$", "#f6d5d5")
+    block(xg, gates_y, r"$g = \tanh(a_g)$", "#fff2b3")
+    block(xo, gates_y, r"$o = \sigma(a_o)$", "#f6d5d5")
+    # f multiplies the old cell state; i times g is added to it (i's line passes over f's)
+    arrow([(xf, gates_y + 0.3), (xf, top - 0.22)])
+    node(xg, mid, r"$\times$")
+    arrow([(xg, gates_y + 0.3), (xg, mid - 0.22)])
+    arrow([(xi, gates_y + 0.3), (xi, mid), (xg - 0.22, mid)], halo=True)
+    arrow([(xg, mid + 0.22), (xg, top - 0.22)])
+    # output: h_t = o * tanh(c_t)
+    ax.add_patch(FancyBboxPatch((xt - 0.33, mid - 0.2), 0.66, 0.4, boxstyle="round,pad=0.03",
+                                facecolor="#fff2b3", edgecolor="black", lw=1, zorder=3))
+    ax.text(xt, mid, "tanh", ha="center", va="center", fontsize=10, zorder=4)
+    arrow([(xt, top), (xt, mid + 0.22)])
+    node(xt, gates_y, r"$\times$")
+    arrow([(xt, mid - 0.22), (xt, gates_y + 0.22)])
+    arrow([(xo + 0.58, gates_y), (xt - 0.22, gates_y)])
+    arrow([(xt, gates_y - 0.22), (xt, bus), (8.75, bus)])
+    label(9.2, bus, "$h_t$", "#fde2c8")
+    ax.text(4.0, -0.75, r"$[a_i, a_f, a_g, a_o] = W_{ih}x_t + b_{ih} + W_{hh}h_{t-1} + b_{hh}$",
+            ha="left", va="center", fontsize=10)
+    ax.text(-0.5, 2.3, "$c_t = f \\, c_{t-1} + i \\, g$\n$h_t = o \\, \\tanh(c_t)$", fontsize=11,
+            va="center")
+    ax.set_xlim(-0.6, 9.8)
+    ax.set_ylim(-1.15, 3.85)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax

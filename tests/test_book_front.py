@@ -65,3 +65,12 @@ def test_the_first_chapter_and_the_intro_link_their_terms_to_the_glossary():
 def test_no_lesson_prints_the_source_of_a_function(lesson):
     """Lessons show equations and call rnnlib; a problem set grades what a printed listing would give away."""
     assert "getsource" not in lesson.read_text() and "inspect.getsource" not in lesson.read_text()
+
+
+def test_the_claims_page_links_every_correction_box_and_only_boxes_that_exist():
+    boxes = {name for lesson in LESSONS for name in re.findall(r"^:name: (claim-[a-z0-9-]+)$",
+                                                              lesson.read_text(), re.MULTILINE)}
+    linked = re.findall(r"\{ref\}`chapter \d+ <(claim-[a-z0-9-]+)>`", (ROOT / "claims.md").read_text())
+    assert len(boxes) >= 25
+    assert set(linked) == boxes and len(linked) == len(set(linked))
+    assert "brief" not in " ".join(p.read_text().lower() for p in [*PAGES, ROOT / "claims.md"])

@@ -1,4 +1,4 @@
-"""rnnlib.plots.plot_lstm_step and plot_unit_heatmap: what they draw, on the Agg backend."""
+"""rnnlib.plots.plot_unit_heatmap: what it draws, on the Agg backend (plot_lstm_cell: test_ch4_helpers)."""
 
 import matplotlib
 
@@ -15,22 +15,6 @@ from rnnlib import plots  # noqa: E402
 def close_figures():
     yield
     plt.close("all")
-
-
-def test_lstm_step_diagram_names_every_quantity():
-    ax = plots.plot_lstm_step()
-    texts = " ".join(t.get_text() for t in ax.texts)
-    for symbol in ("$c_{t-1}$", "$c_t$", "$h_{t-1}$", "$h_t$", "$x_t$", r"\sigma(a_f)", r"\sigma(a_i)",
-                   r"\tanh(a_g)", r"\sigma(a_o)", "c_t = f", r"h_t = o \, \tanh(c_t)", "W_{ih}x_t"):
-        assert symbol in texts, symbol
-    assert not ax.axison  # a diagram, no axes frame
-    assert len(ax.patches) > 10  # boxes, nodes and arrows
-
-
-def test_lstm_step_diagram_draws_on_given_axes():
-    fig, (a, b) = plt.subplots(1, 2)
-    assert plots.plot_lstm_step(ax=b) is b
-    assert not a.texts and b.texts
 
 
 def test_unit_heatmap_shows_units_as_rows():
