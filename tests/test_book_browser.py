@@ -49,7 +49,10 @@ def test_link_check_reports_missing_files_and_anchors(tmp_path):
     assert found == [f"link to a missing anchor: {base}/a.html#nowhere", f"broken link: {base}/missing.html"]
 
 
-PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+PIXEL = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 # An explorer as the HTML manager draws one: a slider handle, its readout, buttons and one frame per value.
 # The slider's keys change the readout; `moves` says whether they also change the frame shown.
 EXPLORER = """<div class="rnn-frames">
