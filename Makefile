@@ -123,14 +123,17 @@ release: $(STAMP) check-ps
 	$(BIN)/nbgrader release_assignment $(PS) --force
 	$(BIN)/python scripts/student_package.py --release $(PS)
 
-# Gather the submissions from the exchange into submitted/<student>/$(PS)/.
+# Gather the submissions from the exchange into submitted/<student>/$(PS)/, copying links as links (never
+# what they point at) and leaving pipes and devices out (grader/exchange.py, set in nbgrader_config.py).
 collect: $(STAMP) check-ps
 	$(BIN)/nbgrader collect $(PS)
 
-# Grade every submitted/*/$(PS)/ in the sandbox (UNSANDBOXED=1 to run without it), record the grades,
-# write feedback/, grades.csv and reports/$(PS)/class_summary.{csv,html}.
+# Grade every submitted/*/$(PS)/ in the sandbox (UNSANDBOXED=1 to run without it), from copies read without
+# following links, after a pre-flight (the solution must get full marks, the release none); each submission
+# within TIME_LIMIT seconds (default: its notebooks' limits + 60). Records the grades and writes feedback/
+# and grades.csv as each finishes, then reports/$(PS)/class_summary.{csv,html}.
 grade: $(STAMP) check-ps
-	$(BIN)/python -m grader grade $(PS) $(if $(UNSANDBOXED),--unsandboxed,)
+	$(BIN)/python -m grader grade $(PS) $(if $(UNSANDBOXED),--unsandboxed,) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT),)
 
 # Return the feedback through the exchange (after grading the written answers in the formgrader).
 feedback: $(STAMP) check-ps

@@ -59,13 +59,20 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 from grader.execute import SandboxedExecute  # noqa: E402
-from grader.notebooks import DropDuplicateIds, NormalizeNotebook, RestoreCells  # noqa: E402
+from grader.gradebook import fix_add_submission  # noqa: E402
+from grader.inert import FeedbackExporter, InertNotebook, strip_files_prefix_and_clean  # noqa: E402
+from grader.notebooks import NormalizeNotebook, RepairFromRelease, RestoreCells  # noqa: E402
 from grader.verdicts import TrustedVerdicts  # noqa: E402
 
-# Before running: give cells ids (nbformat 4.4 notebooks have none), restore every locked cell the
-# student edited, and put back test cells that were deleted (instead of a silent zero).
-c.Autograde.sanitize_preprocessors = [NormalizeNotebook, ClearOutput, DropDuplicateIds, OverwriteKernelspec,
+# nbgrader's Gradebook.add_submission warns three times per new submission under SQLAlchemy 2; fixed.
+fix_add_submission()
+
+# Before running: give cells ids (nbformat 4.4 notebooks have none), then rebuild the release's cells
+# from the gradebook's record (type, flags, points, locked text, order, deleted ones), so that changed
+# metadata neither crashes nbgrader nor costs points; nbgrader's own checks follow.
+c.Autograde.sanitize_preprocessors = [NormalizeNotebook, ClearOutput, RepairFromRelease, OverwriteKernelspec,
                                       RestoreCells, CheckCellMetadata]
+c.RepairFromRelease.release_folder = os.path.join(c.CourseDirectory.root, c.CourseDirectory.release_directory)
 c.RestoreCells.add_missing_cells = True
 c.RestoreCells.missing_cell_notification = ("This cell (id: {cell_id}) was missing from the submission; "
                                               "the grader put it back and ran it.\n\n")
@@ -79,6 +86,16 @@ c.SandboxedExecute.sandbox = os.environ.get("GRADER_UNSANDBOXED") != "1"
 
 # Feedback: the verdict lines, never the mark scheme of the written questions.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, CSSHTMLHeaderPreprocessor]
+
+# Every HTML page made from a graded notebook (feedback, and the formgrader's view, which runs in your
+# own Jupyter session) is inert: no student HTML, JavaScript or SVG output, Markdown cleaned of script;
+# feedback pages also carry a Content-Security-Policy (grader/inert.py).
+c.HTMLExporter.preprocessors = [InertNotebook]
+c.HTMLExporter.filters = {"strip_files_prefix": strip_files_prefix_and_clean}
+c.GenerateFeedback.exporter_class = FeedbackExporter
+
+# `nbgrader collect` copies links as links (never what they point at) and leaves out pipes and devices.
+c.ExchangeFactory.collect = "grader.exchange.SafeCollect"
 
 # `nbgrader export` writes one row per student and assignment, with a column per graded cell.
 c.ExportApp.plugin_class = "grader.export.QuestionCsvExport"

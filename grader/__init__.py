@@ -12,6 +12,12 @@ student's kernel; everything else runs in the instructor's trusted process:
     sandbox.py          bubblewrap + prlimit command for a student's kernel
     execute.py          the nbgrader Execute step: sandboxed, crash- and hang-proof, hidden phase
     verdicts.py         the trusted nbgrader step: compares exports with references, writes verdicts
-    classroom.py        ``make grade``: a whole class in parallel, feedback, CSV, class summary
-    export.py           nbgrader export plugin with per-question scores
+    notebooks.py        nbgrader steps: a submission's cells repaired from the release, executed notebooks
+    submissions.py      what ``make grade`` reads of a submission: a copy, links and pipes refused
+    classroom.py        ``make grade``: pre-flight, a whole class in parallel under time limits, feedback,
+                        CSV, class summary
+    inert.py            feedback and formgrader pages that run no student code
+    export.py           nbgrader export plugin with per-question scores (no formulas)
+    exchange.py         ``nbgrader collect`` without following links
+    gradebook.py        nbgrader's add_submission made right for SQLAlchemy 2
 """

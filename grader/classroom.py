@@ -1,42 +1,55 @@
 """``make grade PS=<name>``: grade a whole class in one command.
 
-    python -m grader grade ps1_recurrence [--workers 2] [--unsandboxed]
+    python -m grader grade ps1_recurrence [--workers 2] [--time-limit SECONDS] [--unsandboxed]
 
-1. Checks that the sandbox works (or that ``--unsandboxed`` was asked for), backs up the gradebook,
-   and registers the assignment if the gradebook does not know it yet.
-2. Makes every submission under ``submitted/*/<name>/`` gradable, noting what it did in the
-   student's feedback: a notebook saved under another name is graded under the expected one, a
-   missing or unreadable notebook is replaced by the blank release (so the student is recorded with
-   0 and a reason), and a missing ``timestamp.txt`` is written from the notebook's modification time
-   (with a ``submission_secret.txt``, which `nbgrader release_feedback` needs, for notebooks that did
-   not come through the exchange).
-3. Runs the notebooks in parallel worker processes (each in its own sandbox; nothing is written to
-   the gradebook there) and, as each finishes, records its grades from this one process with
-   nbgrader's own ``autograde``, which takes the worker's outputs instead of running the notebook
-   again. A student whose grading fails is reported and the others are graded all the same.
-4. Writes the feedback (``feedback/``, in the workers), the grades with a column per question
-   (``grades.csv``), and what the class got wrong (``reports/<name>/class_summary.csv`` and ``.html``).
+1. Checks that the sandbox works and can import this course's grader (or that ``--unsandboxed`` was
+   asked for).
+2. Copies every submission under ``submitted/*/<name>/`` into a private folder, reading it without
+   following links (``grader.submissions``): that copy is what nbgrader grades, and nothing is ever
+   written into ``submitted/``. What the copy changed (a renamed, unreadable or linked notebook, a
+   missing or broken timestamp) is noted at the top of the graded notebook, so the student reads it
+   in the feedback. A submission that cannot be copied is reported and the others are graded.
+3. Pre-flight: grades the instructor's solution and the blank release first, in the same sandbox and
+   workers as the class, and stops before recording anything unless they score full and zero marks
+   on the autograded cells (a broken set-up would otherwise give everyone 0, silently).
+4. Runs the notebooks in worker processes (each kernel in its own sandbox; nothing is written to the
+   gradebook there). Each submission has a wall-clock limit (``--time-limit``, by default the
+   notebooks' own time limits and a minute), enforced here: a worker past it is killed with its
+   kernels and replaced, and the submission is recorded as not graded, with a note in its feedback.
+5. As each submission finishes: backs up the gradebook (once, before the first write), records its
+   grades from this process with nbgrader's own ``autograde`` (which takes the worker's outputs
+   instead of running the notebook again), has a worker write its feedback from the gradebook, and
+   rewrites ``grades.csv``, with a column per question (at most every 5 s). At the end, or when
+   interrupted, writes ``grades.csv`` and what the class got wrong (``reports/<name>/class_summary.csv``
+   and ``.html``).
+
+Nothing is left behind in the temporary folder, whether grading ends, fails or is interrupted.
 """
 
 import argparse
-import concurrent.futures
+import collections
 import datetime
+import itertools
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import pathlib
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-import nbformat
-
 from grader import problem_sets, sandbox
 
 ROOT = problem_sets.ROOT
-NOTE_ID = "grader-note"
+PREFLIGHT = {".solution": "the instructor's solution", ".release": "the blank release"}  # no student id
+# starts with a dot: `make grade` only grades submitted/* folders
+MAX_TEMP_PATH = 50  # + /grade-class-XXXXXXXX/worker9/g-XXXXXXXX/k9/rt/ipc-NNNNN: under 107 bytes
+UNSAFE_ID = re.compile(r'[<>"&\x00-\x1f\x7f]')  # nbgrader's formgrader writes student ids into its pages as is
 
 
 def main(argv=None):
@@ -44,19 +57,24 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignment")
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
+    parser.add_argument("--time-limit", type=int, default=None,
+                        help="seconds one submission may take in all (default: its notebooks' limits + 60)")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="run student code WITHOUT the sandbox (it can then read solutions/ and the gradebook)")
     parser.add_argument("--root", default=str(ROOT), help="the course folder (default: this repository)")
     args = parser.parse_args(argv)
-    report = grade_class(args.assignment, root=pathlib.Path(args.root), workers=args.workers,
-                         sandboxed=not args.unsandboxed)
+    try:
+        report = grade_class(args.assignment, root=pathlib.Path(args.root), workers=args.workers,
+                             sandboxed=not args.unsandboxed, time_limit=args.time_limit)
+    except KeyboardInterrupt:
+        print("interrupted: the submissions graded so far are recorded (gradebook, feedback/, grades.csv)",
+              file=sys.stderr)
+        return 130
     return 0 if not report["failed"] else 1
 
 
-def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None, progress=True):
+def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None, progress=True, time_limit=None):
     """Grade every submission of ``assignment`` under ``root``; return a small report dict."""
-    from tqdm.auto import tqdm
-
     started = time.monotonic()
     overrides = dict(overrides or {})
     if not sandboxed:
@@ -65,84 +83,309 @@ def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None
     config = _config(root, overrides)
     if config.SandboxedExecute.sandbox:
         sandbox.check_available()
-    api = _api(config)
-    students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
+    if len(tempfile.gettempdir()) > MAX_TEMP_PATH:
+        raise SystemExit(f"the temporary folder {tempfile.gettempdir()} has too long a path: the kernels' sockets go "
+                         f"in folders inside it, and a socket's path holds at most 107 bytes. Set TMPDIR to a folder "
+                         f"of at most {MAX_TEMP_PATH} characters (e.g. TMPDIR=/tmp).")
+    students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}"))
     if not students:
         raise SystemExit(f"no submissions under {root / 'submitted'}/*/{assignment}/")
-    backup = backup_gradebook(config, root)
-    _register(api, assignment)
-    notes = {student: prepare_submission(root, assignment, student) for student in students}
-
-    failed = {}
+    release, solution = (root / folder / assignment for folder in (config.CourseDirectory.release_directory,
+                                                                   config.CourseDirectory.source_directory))
+    notebooks = _notebooks(release, assignment)
+    limit = time_limit or config.SandboxedExecute.submission_timeout * len(notebooks) + 60
+    report = {"assignment": assignment, "students": len(students), "failed": {}, "notes": {}, "backup": None,
+              "summary": None, "time_limit": limit}
     with tempfile.TemporaryDirectory(prefix="grade-class-") as scratch:
         scratch = pathlib.Path(scratch)
-        template = _scratch_gradebook(root, assignment, scratch, overrides)
-        executed = scratch / "executed"
-        recorder = _api(_config(root, {**overrides, "SandboxedExecute.precomputed_dir": str(executed)}))
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
-            jobs = {pool.submit(_run_notebooks, str(root), assignment, student, str(template), str(executed),
-                                overrides): student for student in students}
-            # Grades are recorded here, one submission at a time, as soon as a worker has run it.
-            for job in tqdm(concurrent.futures.as_completed(jobs), total=len(jobs), desc=f"grading {assignment}",
-                            disable=not progress):
-                student = jobs[job]
-                result = recorder.autograde(assignment, student, force=True, create=True)
-                if not result["success"]:  # e.g. the worker could not run it: once more, here
-                    result = api.autograde(assignment, student, force=True, create=True)
-                if not result["success"]:
-                    failed[student] = f"autograde: {job.exception() or _last_line(result)}"
-            graded = [s for s in students if s not in failed]
-            feedback = pool.map(_write_feedback, [str(root)] * len(graded), [assignment] * len(graded), graded,
-                                [overrides] * len(graded))
-            for student, problem in zip(graded, tqdm(feedback, total=len(graded), desc="writing feedback",
-                                                     disable=not progress)):
-                if problem:
-                    failed[student] = f"feedback: {problem}"
-    export_grades(config, root / "grades.csv")
-    from grader.summary import write_summary
+        staged, executed = scratch / "submitted", scratch / "executed"
+        report["notes"] = _stage_class(root, assignment, students, staged, release, notebooks, report["failed"])
+        _stage_preflight({".solution": solution, ".release": release}, assignment, staged, notebooks)
+        settings = {"root": str(root), "assignment": assignment, "course_overrides": overrides,
+                    "template": str(_scratch_gradebook(root, assignment, scratch, overrides)), "overrides": {
+                        **overrides, "CourseDirectory.submitted_directory": str(staged),
+                        "SaveExecuted.folder": str(executed)}}
+        recording = {**overrides, "CourseDirectory.submitted_directory": str(staged),
+                     "SandboxedExecute.precomputed_dir": str(executed)}
+        graded, exported = [], 0.0
+        try:
+            with _Workers(max(1, workers), scratch, settings, limit) as pool:
+                jobs = [*PREFLIGHT, *(s for s in students if s not in report["failed"])]
+                for student in jobs:
+                    pool.add("grade", student)
+                finished = pool.run()
+                held = _preflight(root, assignment, scratch, recording, finished, executed, notebooks, limit)
+                report["backup"] = backup_gradebook(config, root)
+                _register(_api(config), assignment)
+                recorder = _api(_config(root, recording))
+                for kind, student, problem in _progress(itertools.chain(held, finished), len(jobs) - 2, progress):
+                    if kind == "feedback":
+                        if problem:
+                            report["failed"].setdefault(student, problem)
+                        continue
+                    if problem:
+                        _not_run(executed / student, notebooks, problem, limit)
+                        report["failed"][student] = problem
+                    result = recorder.autograde(assignment, student, force=True, create=True)
+                    if not result["success"]:
+                        report["failed"][student] = f"not graded: recording its grades failed ({_last_line(result)})"
+                        continue
+                    graded.append(student)
+                    pool.add("feedback", student, first=True)  # in a worker: the feedback of one is written
+                    if time.monotonic() - exported > 5:      # while the next is recorded
+                        export_grades(config, root / "grades.csv")
+                        exported = time.monotonic()
+                report["seconds_each"] = pool.seconds
+        finally:
+            if graded:
+                from grader.summary import write_summary
 
-    summary = write_summary(root, assignment, students)
-    report = {"assignment": assignment, "students": len(students), "failed": failed, "notes": notes,
-              "backup": str(backup) if backup else None, "summary": summary,
-              "seconds": round(time.monotonic() - started, 1)}
-    print(f"graded {len(students) - len(failed)} of {len(students)} submissions of {assignment} in "
-          f"{report['seconds']} s; grades.csv, feedback/, {summary['html']}")
-    for student, reason in failed.items():
-        print(f"  NOT GRADED {student}: {reason}", file=sys.stderr)
+                export_grades(config, root / "grades.csv")
+                report["summary"] = write_summary(root, assignment, students)
+    report["seconds"] = round(time.monotonic() - started, 1)
+    written = f"; grades.csv, feedback/, {report['summary']['html']}" if report["summary"] else ""
+    print(f"graded {len(students) - len(report['failed'])} of {len(students)} submissions of {assignment} in "
+          f"{report['seconds']} s{written}")
+    for student, reason in report["failed"].items():
+        print(f"  {student}: {reason}", file=sys.stderr)
     return report
 
 
-# ---- one worker's job ----------------------------------------------------------------------------
-
-_worker = {}
-
-
-def _run_notebooks(root, assignment, student, template, executed, overrides):
-    """In a worker process: sanitize and run one submission exactly as autograde would, into a private
-    gradebook copy; save each executed notebook for the recording step."""
-    if "api" not in _worker:
-        own = pathlib.Path(tempfile.mkdtemp(prefix="grade-worker-"))
-        shutil.copy(template, own / "gradebook.db")
-        config = _config(pathlib.Path(root), {
-            **overrides,
-            "CourseDirectory.db_url": f"sqlite:///{own / 'gradebook.db'}",
-            "CourseDirectory.autograded_directory": str(own / "autograded"),
-            "Autograde.autograde_preprocessors": _worker_steps(),
-            "SaveExecuted.folder": executed,
-        })
-        _worker["api"] = _api(config)
-    result = _worker["api"].autograde(assignment, student, force=True, create=True)
-    if not result["success"]:
-        raise RuntimeError(_last_line(result))
+def _notebooks(release, assignment):
+    module = problem_sets.load(assignment)
+    return [module.NOTEBOOK] if module else sorted(p.name for p in release.glob("*.ipynb"))
 
 
-def _write_feedback(root, assignment, student, overrides):
-    """In a worker process: the feedback HTML of one graded submission (reads the gradebook only)."""
-    if "feedback" not in _worker:
-        _worker["feedback"] = _api(_config(pathlib.Path(root), overrides))
-    result = _worker["feedback"].generate_feedback(assignment, student, force=True)
-    return None if result["success"] else _last_line(result)
+def _stage_class(root, assignment, students, staged, release, notebooks, failed):
+    """Copy each submission to ``staged`` (``grader.submissions``); return each one's notes. A submission
+    that cannot be copied, or whose folder name is unsafe as a student id, goes to ``failed`` instead."""
+    from grader.submissions import stage
+
+    notes = {}
+    for student in students:
+        if UNSAFE_ID.search(student):
+            failed[student] = ("not graded: its folder name is not a student id the formgrader can show (it has "
+                               "< > \" & or control characters, which would be HTML there); rename the folder to the "
+                               "student's id")
+            continue
+        try:
+            notes[student] = stage(root / "submitted", student, assignment, staged / student / assignment,
+                                   release, notebooks)
+        except Exception as error:  # this submission only: the others are graded
+            failed[student] = f"not graded: its submission could not be copied ({error!r:.200})"
+    return notes
+
+
+def _stage_preflight(folders, assignment, staged, notebooks):
+    """The instructor's solution and the blank release, as two more submissions of the class."""
+    for student, folder in folders.items():
+        target = staged / student / assignment
+        target.mkdir(parents=True)
+        for name in notebooks:
+            shutil.copy(folder / name, target / name)
+        (target / "timestamp.txt").write_text(datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+
+
+def _preflight(root, assignment, scratch, recording, finished, executed, notebooks, limit):
+    """Record the pre-flight pair in a gradebook of its own as soon as both are run; raise SystemExit,
+    saying why, unless the solution gets every autograded point and the release none. Returns the
+    students' outcomes that came in meanwhile, for recording."""
+    from nbgrader.api import Gradebook
+
+    database = scratch / "preflight.db"
+    shutil.copy(scratch / "template.db", database)
+    api = _api(_config(root, {**recording, "CourseDirectory.db_url": f"sqlite:///{database}",
+                              "CourseDirectory.autograded_directory": str(scratch / "preflight")}))
+    held, problems, waiting = [], [], set(PREFLIGHT)
+    while waiting:
+        kind, student, problem = next(finished)
+        if student not in waiting:
+            held.append((kind, student, problem))
+            continue
+        waiting.discard(student)
+        if problem:
+            _not_run(executed / student, notebooks, problem, limit)
+        result = api.autograde(assignment, student, force=True, create=True)
+        failure = problem or (None if result["success"] else _last_line(result))
+        if failure:
+            problems.append(f"{PREFLIGHT[student]} could not be graded ({failure})")
+            continue
+        with Gradebook(f"sqlite:///{database}", course_id=api.coursedir.course_id) as gradebook:
+            scores = _autograded_scores(gradebook.find_submission(assignment, student))
+        got, most = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
+        wrong = [cell for cell, (score, top) in scores.items() if score != (top if student == ".solution" else 0)]
+        if wrong:
+            why = "; ".join(_verdict(scratch / "preflight" / student / assignment, notebooks, cell) for cell in wrong)
+            problems.append(f"{PREFLIGHT[student]} scored {got:g} of {most:g} autograded points ({why})")
+    if problems:
+        raise SystemExit(
+            "make grade stopped before recording any grade. Pre-flight: graded in the sandbox exactly as a student's "
+            f"would be, {'; and '.join(problems)}. The solution must get every autograded point and the blank "
+            "release none, or the class's grades would be as wrong. Check that the sandbox can import this course's "
+            "grader (`make venv`), that grader/references/ is up to date (`make references`), and that "
+            f"solutions/{assignment}/ passes `nbgrader validate`.")
+    return held
+
+
+def _autograded_scores(submission):
+    """``{test cell: (score, max)}`` of the cells graded by the machine (not written answers, not tasks)."""
+    scores = {}
+    for notebook in submission.notebooks:
+        tests = {c.name for c in notebook.notebook.grade_cells} - {c.name for c in notebook.notebook.solution_cells}
+        scores.update({grade.name: (grade.score, grade.max_score) for grade in notebook.grades if grade.name in tests})
+    return scores
+
+
+def _verdict(folder, notebooks, cell):
+    import nbformat
+
+    for name in notebooks:
+        path = folder / name
+        if path.is_file():
+            for verdict in nbformat.read(path, as_version=4).metadata.get("grader", {}).get("verdicts", {}).values():
+                if verdict["test_cell"] == cell:
+                    return f"{cell}: {verdict['message'] or 'passed'}"
+    return cell
+
+
+def _not_run(folder, notebooks, problem, limit):
+    """What the recording step takes instead of a worker's outputs when none came: every cell not run,
+    and a note for the student."""
+    note = (f"Your submission was not graded: its grading took longer than the limit of {limit} s and was stopped, "
+            "so none of its cells counts as run; your instructor has been told." if "time limit" in problem else
+            "Your submission could not be graded automatically, so none of its cells counts as run; your "
+            "instructor has been told.")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in notebooks:
+        (folder / f"{pathlib.Path(name).stem}.json").write_text(json.dumps({"not_run": note}))
+
+
+def _progress(outcomes, students, shown):
+    """``outcomes``, with a progress bar of the submissions recorded when ``shown``."""
+    if not shown:
+        yield from outcomes
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=students, desc="grading") as bar:
+        for outcome in outcomes:
+            yield outcome
+            bar.update(outcome[0] == "grade")
+
+
+# ---- workers ---------------------------------------------------------------------------------------
+
+class _Workers:
+    """Worker processes the parent can stop: each runs one job at a time (``("grade", student)``: run a
+    submission; ``("feedback", student)``: write its feedback from the gradebook), in a folder of its own
+    inside the class's temporary folder. One past its time limit is killed with everything it started
+    (its kernels too) and replaced. Leaving the ``with`` block stops them all."""
+
+    def __init__(self, count, scratch, settings, limit):
+        self.count, self.scratch, self.settings, self.limit = count, scratch, settings, limit
+        self.context = multiprocessing.get_context("spawn")
+        self.idle, self.busy, self.made, self.pending = [], {}, 0, collections.deque()
+        self.seconds = {}  # student -> wall-clock seconds its grading took
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for worker in [*self.idle, *self.busy]:
+            _kill(worker.process)
+        self.idle, self.busy = [], {}
+
+    def add(self, kind, student, first=False):
+        (self.pending.appendleft if first else self.pending.append)((kind, student))
+
+    def run(self):
+        """Yield ``(kind, student, None)`` as each job is done, or ``(kind, student, what went wrong)``;
+        jobs added meanwhile are run too."""
+        while self.pending or self.busy:
+            while self.pending and len(self.busy) < self.count:
+                worker = self.idle.pop() if self.idle else self._start()
+                job = self.pending.popleft()
+                worker.connection.send(job)
+                self.busy[worker] = (job, time.monotonic() + self.limit)
+                self.seconds.setdefault(job[1], time.monotonic())
+            soonest = min(deadline for _, deadline in self.busy.values())
+            multiprocessing.connection.wait([w.connection for w in self.busy] + [w.process.sentinel for w in self.busy],
+                                            timeout=max(0.0, soonest - time.monotonic()))
+            for worker, (job, deadline) in list(self.busy.items()):
+                problem = self._outcome(worker, deadline, job[0])
+                if problem is not False:
+                    del self.busy[worker]
+                    if job[0] == "grade":
+                        self.seconds[job[1]] = round(time.monotonic() - self.seconds[job[1]], 1)
+                    yield (*job, problem)
+
+    def _outcome(self, worker, deadline, kind):
+        """None (done), what went wrong, or False (still running)."""
+        failed = "not graded" if kind == "grade" else "graded, but its feedback was not written"
+        if worker.connection.poll():
+            try:
+                problem = worker.connection.recv()
+            except (EOFError, OSError):
+                problem = f"{failed}: its worker process stopped unexpectedly"
+            else:
+                self.idle.append(worker)
+                return problem and f"{failed}: {problem}"
+        elif worker.process.is_alive() and time.monotonic() < deadline:
+            return False
+        elif worker.process.is_alive():
+            problem = f"{failed}: its time limit of {self.limit} s was reached and its grading was stopped"
+        else:
+            problem = f"{failed}: its worker process stopped unexpectedly (exit code {worker.process.exitcode})"
+        _kill(worker.process)
+        return problem
+
+    def _start(self):
+        self.made += 1
+        folder = self.scratch / f"worker{self.made}"
+        folder.mkdir()
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(target=_worker, args=(theirs, str(folder), self.settings), daemon=True)
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
+
+class _Worker:
+    def __init__(self, process, connection):
+        self.process, self.connection = process, connection
+
+
+def _worker(connection, folder, settings):
+    """A worker process. ``grade``: run a submission as autograde would, into a private gradebook copy
+    (the executed notebooks go to the recording step, ``SaveExecuted``). ``feedback``: write a recorded
+    submission's feedback from the course's gradebook."""
+    os.setsid()  # Ctrl-C reaches the parent only, which stops this process and its kernels itself
+    folder = pathlib.Path(folder)
+    os.environ["TMPDIR"] = tempfile.tempdir = str(folder)  # gone with the class's folder, even if killed
+    shutil.copy(settings["template"], folder / "gradebook.db")
+    root, assignment = pathlib.Path(settings["root"]), settings["assignment"]
+    grading = _api(_config(root, {
+        **settings["overrides"],
+        "CourseDirectory.db_url": f"sqlite:///{folder / 'gradebook.db'}",
+        "CourseDirectory.autograded_directory": str(folder / "autograded"),
+        "Autograde.autograde_preprocessors": _worker_steps(),
+    }))
+    feedback = None
+    while True:
+        try:
+            kind, student = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if kind == "grade":
+                result = grading.autograde(assignment, student, force=True, create=True)
+            else:
+                feedback = feedback or _api(_config(root, settings["course_overrides"]))
+                result = feedback.generate_feedback(assignment, student, force=True)
+            problem = None if result["success"] else f"it failed ({_last_line(result)})"
+        except Exception as error:
+            problem = f"it failed ({error!r:.200})"
+        connection.send(problem)
 
 
 def _worker_steps():
@@ -152,59 +395,30 @@ def _worker_steps():
     return [SandboxedExecute, SaveExecuted]
 
 
-# ---- preparing submissions -----------------------------------------------------------------------
-
-def prepare_submission(root, assignment, student):
-    """Make ``submitted/<student>/<assignment>/`` gradable; return the notes shown in its feedback.
-    Done once per submission (the notes are kept in ``.grader-notes.json`` beside it)."""
-    folder = root / "submitted" / student / assignment
-    record = folder / ".grader-notes.json"
-    if record.exists():
-        return json.loads(record.read_text())
-    release = root / "exercises" / assignment
-    module = problem_sets.load(assignment)
-    expected = [module.NOTEBOOK] if module else sorted(p.name for p in release.glob("*.ipynb"))
-    notes = []
-    stamp = folder / "timestamp.txt"
-    if not stamp.exists():
-        newest = max((p.stat().st_mtime for p in folder.glob("*.ipynb")), default=time.time())
-        stamp.write_text(datetime.datetime.fromtimestamp(newest, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
-        notes.append(f"No timestamp.txt came with the submission; its time was taken as {stamp.read_text()}.")
-    secret = folder / "submission_secret.txt"
-    if not secret.exists():  # nbgrader submit writes one; release_feedback needs it
-        import uuid
-
-        secret.write_text(uuid.uuid4().hex)
-    others = sorted(p for p in folder.glob("*.ipynb") if p.name not in expected)
-    for name in expected:
-        target = folder / name
-        if not target.exists() and len(others) == 1 and len(expected) == 1:
-            shutil.copy(others[0], target)
-            notes.append(f"Your notebook was submitted as {others.pop().name}; it was graded as {name}.")
-        elif not target.exists():
-            shutil.copy(release / name, target)
-            notes.append(f"No notebook {name} was submitted, so the blank one was graded.")
+def _kill(process):
+    """SIGKILL ``process`` and every process it started (found before any dies: orphans are re-parented)."""
+    for pid in [*_descendants(process.pid), process.pid]:
         try:
-            nb = nbformat.read(target, as_version=4)
-        except Exception as error:  # not JSON, not a notebook, truncated...
-            target.rename(target.with_suffix(".ipynb.unreadable"))
-            shutil.copy(release / name, target)
-            nb = nbformat.read(target, as_version=4)
-            reason = " ".join(str(error).split())[:160]
-            notes.append(f"The submitted {name} could not be read as a notebook ({reason}); it is kept as "
-                         f"{name}.unreadable and the blank notebook was graded.")
-        notes += [f"{other.name} is not part of the assignment and was not graded." for other in others]
-        if notes:
-            _add_note(target, nb, notes)
-    record.write_text(json.dumps(notes))
-    return notes
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.join(timeout=10)
 
 
-def _add_note(path, nb, notes):
-    text = "**Note from the grader:** " + " ".join(notes)
-    cells = [c for c in nb.cells if c.get("id") != NOTE_ID]
-    nb.cells = [nbformat.v4.new_markdown_cell(text, id=NOTE_ID)] + cells
-    nbformat.write(nb, path)
+def _descendants(pid):
+    children = collections.defaultdict(list)
+    for stat_file in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children[int(fields[1])].append(int(stat_file.parent.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children[queue.pop()]:
+            found.append(child)
+            queue.append(child)
+    return found
 
 
 # ---- gradebook, configuration, export ------------------------------------------------------------

@@ -12,6 +12,9 @@ An answer is encoded as JSON-ready data:
 
 A *result* is one case's outcome: ``{"case": label, "value": answer, "mutated": [argument names]}``
 or ``{"case": label, "error": [exception type, one-line message], "mutated": [...]}``.
+
+What a student's kernel exports is hostile input: ``decode`` and ``decode_result`` accept only these
+shapes, within size limits, and raise ``Malformed`` on anything else, never another exception.
 """
 
 import math
@@ -22,7 +25,9 @@ import numpy as np
 
 RTOL = 1e-5  # loose enough for a correct answer computed in float32, far tighter than any mistake
 ATOL = 1e-6  # relative to the largest entry of the expected array (at least 1)
-MAX_NUMBERS = 200_000
+MAX_NUMBERS = 200_000  # numbers the trusted side decodes in one answer
+MAX_ARRAY = 20_000     # entries of an array the student's side encodes (answers here have hundreds at most);
+                       # a larger one is reported as such instead of flooding the export file
 MAX_DEPTH = 4
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
@@ -40,6 +45,8 @@ def encode(value, depth=0):
         return {"type": "bool"}
     if isinstance(value, numbers.Number) and not isinstance(value, complex):
         return {"n": _number(value)}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and value.size > MAX_ARRAY:
+        return {"type": "array_too_large_to_compare"}
     if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
         array = np.asarray(value, dtype=np.float64)
         return {"a": _nested(array), "s": list(array.shape)}
@@ -89,9 +96,7 @@ def decode(answer, depth=0, budget=None):
         if budget[0] < 0:
             raise Malformed("too many numbers")
         flat = []
-        _flatten(answer["a"], len(shape), flat)
-        if len(flat) != size:
-            raise Malformed("the entries do not fill the shape")
+        _flatten(answer["a"], shape, flat)
         return {"a": np.array(flat, dtype=np.float64).reshape(shape)}
     if set(answer) == {"seq"} and isinstance(answer["seq"], list) and len(answer["seq"]) <= 64:
         return {"seq": [decode(v, depth + 1, budget) for v in answer["seq"]]}
@@ -100,41 +105,54 @@ def decode(answer, depth=0, budget=None):
     if set(answer) == {"none"}:
         return {"none": True}
     if set(answer) == {"type"} and isinstance(answer["type"], str):
-        return {"type": answer["type"][:64]}
+        return {"type": answer["type"] if _TYPE.fullmatch(answer["type"]) else "object"}
     raise Malformed("unknown answer kind")
 
 
 def _decode_number(value):
     if type(value) in (int, float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int such as 10**400 has no float
+            raise Malformed("a number too large for a float") from None
     if isinstance(value, str) and value in _NONFINITE:
         return _NONFINITE[value]
     raise Malformed("not a number")
 
 
-def _flatten(nested, depth, out):
-    if depth == 0:
+def _flatten(nested, shape, out):
+    """Append the entries of ``nested`` to ``out``, checking every level against ``shape`` first, so
+    that a forged array costs no more than the numbers its shape admits."""
+    if not shape:
         out.append(_decode_number(nested))
         return
-    if not isinstance(nested, list):
-        raise Malformed("ragged array")
+    if not isinstance(nested, list) or len(nested) != shape[0]:
+        raise Malformed("the entries do not fill the shape")
     for item in nested:
-        _flatten(item, depth - 1, out)
+        _flatten(item, shape[1:], out)
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}(\[[0-9]{1,3}\])?")
+_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,79}")
 
 
 def decode_result(result, labels):
     """Validate one exported result; ``labels`` are the case labels it may name."""
-    if not isinstance(result, dict) or result.get("case") not in labels:
+    case = result.get("case") if isinstance(result, dict) else None
+    if not isinstance(case, str) or case not in labels:
         raise Malformed("a result for an unknown case")
     mutated = result.get("mutated", [])
-    if not (isinstance(mutated, list) and all(isinstance(m, str) for m in mutated)):
+    # Argument names are shown in the verdict: only names, as a signature could have them.
+    if not (isinstance(mutated, list) and len(mutated) <= 20
+            and all(isinstance(m, str) and _NAME.fullmatch(m) for m in mutated)):
         raise Malformed("bad list of modified arguments")
-    clean = {"case": result["case"], "mutated": [m[:40] for m in mutated[:20]]}
+    clean = {"case": case, "mutated": list(mutated)}
     if "error" in result:
         error = result["error"]
         if not (isinstance(error, list) and len(error) == 2 and all(isinstance(e, str) for e in error)):
             raise Malformed("bad error record")
-        clean["error"] = [error[0][:80], error[1][:400]]
+        kind = error[0] if _TYPE.fullmatch(error[0]) else "an exception"
+        clean["error"] = [kind, error[1][:400]]
     else:
         clean["value"] = decode(result.get("value"))
     return clean
@@ -151,7 +169,7 @@ def _as_array(answer):
         if isinstance(value, np.ndarray):
             return value
         flat = []
-        _flatten(value, len(answer["s"]), flat)
+        _flatten(value, answer["s"], flat)
         return np.array(flat, dtype=np.float64).reshape(answer["s"])
     if "seq" in answer:
         parts = [_as_array(v) for v in answer["seq"]]
@@ -298,30 +316,73 @@ def judge(name, expected, results, mistake_results, hints, hidden=(), outputs=No
     case order; ``mistake_results`` maps each known mistake's message to its results by case label;
     ``hints`` maps a shape-hint kind (``SHAPE_HINTS``) or ``"error:<fragment>"`` to a message, and
     ``"mutated"`` to advice for a function that changed its input. ``outputs`` names the values of a
-    function that returns several. Error messages of cases in ``hidden`` have their decimal numbers
-    masked, so no hidden input is echoed.
+    function that returns several. ``hidden`` lists the labels of the hidden cases, in order: a verdict
+    on one of those says which case (its label and number) and what kind of problem, never a number,
+    a shape or the student's error message, which could echo a hidden input or reference output.
     """
+    hidden = list(hidden)
     for result in results:
         label = result["case"]
+        secret = label in hidden
+        where = f"the case '{label}' (hidden case {hidden.index(label) + 1})" if secret else f"the case '{label}'"
         if "error" in result:
             kind, text = result["error"]
             if kind == "NotImplementedError":
                 return f"{name}: not implemented yet (the function still raises NotImplementedError)", None
-            text = _FLOAT.sub("...", text) if label in hidden else text
             mistake = _diagnosis(results, mistake_results)
+            if secret:
+                return _line(f"{name}: on {where} it raised {public_type(kind)}", mistake), mistake
             hint = mistake or _error_hint(kind, text, hints)
-            return _line(f"{name}: on the case '{label}' it raised {kind}: {text}", hint), mistake
+            return _line(f"{name}: on {where} it raised {kind}: {text}", hint), mistake
         found = problem(result["value"], expected[label], names=outputs)
         if found:
             description, key = found
+            if secret:
+                description = _without_numbers(result["value"], expected[label], outputs)
             mistake = _diagnosis(results, mistake_results)
-            return _line(f"{name}: on the case '{label}' {description}", mistake or _shape_hint(key, hints)), mistake
+            return _line(f"{name}: on {where} {description}", mistake or _shape_hint(key, hints)), mistake
         if result["mutated"]:
             names = ", ".join(result["mutated"])
             advice = hints.get("mutated", "compute into new arrays, e.g. a = a + b, not a += b")
-            return (f"{name}: on the case '{label}' it changed its input {names} in place; the caller's arrays must "
+            return (f"{name}: on {where} it changed its input {names} in place; the caller's arrays must "
                     f"be left as they were ({advice})"), None
     return None
+
+
+# Exception types a hidden-case verdict may name: a class of the student's own could carry any text in
+# its name (even one made up from a hidden input), so those are only called "an exception of its own".
+_PUBLIC_TYPES = {name for name, value in vars(__import__("builtins")).items()
+                 if isinstance(value, type) and issubclass(value, BaseException)}
+_PUBLIC_TYPES |= {"LinAlgError", "AxisError", "StandInMiss", "UsesCourseLibrary", "CheckFailed"}
+
+
+def public_type(kind):
+    return kind if kind in _PUBLIC_TYPES else "an exception of a class of its own"
+
+
+def _without_numbers(got, want, outputs):
+    """What is wrong with a hidden case's answer, in words only."""
+    if "seq" in want or "map" in want:
+        key = "seq" if "seq" in want else "map"
+        if key not in got or (sorted(got[key]) != sorted(want[key]) if key == "map"
+                              else len(got[key]) != len(want[key])):
+            return "the returned values do not have the expected structure"
+        names = (want[key] if key == "map" else range(len(want[key])))
+        for index in names:
+            if problem(got[key][index], want[key][index]):
+                label = (f"output [{index!r}]" if key == "map" else
+                         outputs[index] if outputs and index < len(outputs) else f"output {index}")
+                return f"{label}: {_without_numbers(got[key][index], want[key][index], None)}"
+        return "the values are wrong"
+    have, expected = _as_array(got), _as_array(want)
+    if have is None:
+        kind = "an object of another type" if "type" in got else _kind(got)
+        return f"returned {kind}, expected {'a number' if 'n' in want else 'an array'}"
+    if have.size != expected.size or ("n" not in want and have.shape != expected.shape):
+        return "the output has the wrong shape"
+    if not np.all(np.isfinite(have)):
+        return "the output contains nan or inf"
+    return "the values are wrong"
 
 
 def _line(text, hint):

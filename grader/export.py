@@ -3,6 +3,10 @@
 Columns: assignment, duedate, timestamp, student_id, last_name, first_name, email, raw_score,
 late_submission_penalty, score, max_score, needs_manual_grade (yes/no), then ``<notebook>:<grade_id>``
 for every graded cell of every exported assignment (empty when the student did not submit).
+
+Every text a student could have chosen (their id, names, email) that starts with ``= + - @``, a tab or a
+carriage return is written with a leading ``'``, so that a spreadsheet shows it instead of evaluating it
+as a formula (CSV injection). Numbers are written as numbers.
 """
 
 import csv
@@ -28,7 +32,8 @@ class QuestionCsvExport(ExportPlugin):
                 for student in gradebook.students:
                     if wanted_students and student.id not in wanted_students:
                         continue
-                    writer.writerow(self._row(gradebook, assignment, student))
+                    row = self._row(gradebook, assignment, student)
+                    writer.writerow({key: inert(value) for key, value in row.items()})
 
     @staticmethod
     def _row(gradebook, assignment, student):
@@ -48,3 +53,8 @@ class QuestionCsvExport(ExportPlugin):
             for grade in notebook.grades:
                 row[f"{notebook.name}:{grade.name}"] = grade.score
         return row
+
+
+def inert(value):
+    """``value``, with a leading ``'`` if it is text a spreadsheet would evaluate as a formula."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")) else value

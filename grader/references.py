@@ -12,6 +12,7 @@ the same bit for bit on every machine, whatever BLAS kernel it has.
 
 import argparse
 import builtins
+import functools
 import json
 import math
 import re
@@ -110,6 +111,19 @@ def _with_expected(exercise, case):
     if "error" in result:
         raise ValueError(f"the reference of {exercise.name} fails on {case['case']!r}: {result['error']}")
     return {"case": case["case"], "args": case["args"], "expected": result["value"]}
+
+
+@functools.cache
+def hidden_standins(assignment):
+    """``{exercise: stand-ins}`` for each exercise that calls helpers: the calls the instructor's solution
+    makes to them on the hidden cases, with the answers, in the form of a visible check's stand-ins.
+    Computed in the grader's process at grading time, so that the kernel is sent answers, never code."""
+    module = problem_sets.load(assignment)
+    sources = solution_sources(nbformat.read(problem_sets.solution_notebook(assignment), as_version=4))
+    cases = problem_sets.references(assignment)["exercises"]
+    return {exercise.name: {"helpers": list(exercise.helpers),
+                            **_helper_calls(exercise, cases[exercise.name]["hidden"], sources)}
+            for exercise in module.EXERCISES if exercise.helpers}
 
 
 def _helper_calls(exercise, cases, sources):

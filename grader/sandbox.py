@@ -9,8 +9,14 @@ process and IPC namespaces (it cannot signal the grader), no capabilities, and l
 CPU time, processes, file size and open files. When grading runs as root, the kernel drops to an
 unprivileged user id of its own, so that the process limit applies and root-only files stay unreadable.
 
+Everything the kernel can write is bounded: its working folder and /tmp are tmpfs of a fixed size in
+its own mount namespace (never the grader's disk), and the one file it shares with the grader, the
+export file, is created by the grader outside any folder the kernel sees and bound in by itself, so
+the kernel can write into it (up to the file size limit) but never replace it by a link or a pipe.
+
 The kernel talks to the grader over ZMQ's ``ipc`` transport: Unix sockets in a private folder that
-is bound into the sandbox at the same path.
+is bound into the sandbox at the same path. Once the kernel has bound its sockets, ``seal`` takes
+that folder back (as root), so nothing more can be written there.
 """
 
 import os
@@ -21,6 +27,8 @@ import sys
 from dataclasses import dataclass
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+SCRATCH = "/scratch"                     # the kernel's working folder, a tmpfs of its own
+EXPORT_FILE = "/run/grader/exports.jsonl"  # where the grader's export file is bound, alone
 STUDENT_SIDE = ("__init__.py", "student.py", "compare.py", "visible")
 HIDDEN_PACKAGES = ("torch", "functorch", "torchgen")
 INSTALL_HELP = ("Install bubblewrap (as root: `apt-get install bubblewrap`, or run "
@@ -40,6 +48,8 @@ class Limits:
     processes: int = 128        # processes and threads of the sandbox's user
     file_mb: int = 64           # largest file it may write
     open_files: int = 256
+    tmp_mb: int = 64            # size of /tmp (a tmpfs: it counts against the machine's memory)
+    scratch_mb: int = 64        # size of the working folder (a tmpfs too)
 
 
 def sandbox_uid():
@@ -47,21 +57,23 @@ def sandbox_uid():
     return 61000 + os.getpid() % 1000
 
 
-def command(kernel_argv, scratch, runtime_dir, limits=None, uid=None, env=None):
-    """The command line that runs ``kernel_argv`` in the sandbox, working in ``scratch`` and talking
-    through sockets in ``runtime_dir``. Both folders are made the sandbox user's."""
+def command(kernel_argv, runtime_dir, export_file, limits=None, uid=None, env=None):
+    """The command line that runs ``kernel_argv`` in the sandbox, in a fresh working folder, talking
+    through sockets in ``runtime_dir`` and exporting into ``export_file`` (a regular file the caller
+    created, seen inside at ``EXPORT_FILE``). Both are made the sandbox user's."""
     limits = limits or Limits()
     bwrap, prlimit = _tool("bwrap"), _tool("prlimit")
     as_root = os.geteuid() == 0
     uid = uid if uid is not None else sandbox_uid()
-    for folder in (scratch, runtime_dir):
-        _give(folder, uid if as_root else os.geteuid())
+    for path in (runtime_dir, export_file):
+        _give(path, uid if as_root else os.geteuid())
     processes = limits.processes if as_root else _own_process_count() + limits.processes
     argv = [prlimit, f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
             f"--nproc={processes}", f"--fsize={limits.file_mb * 2**20}", f"--nofile={limits.open_files}",
-            "--core=0", "--", bwrap, *_mounts(scratch, runtime_dir), "--chdir", str(scratch),
+            "--core=0", "--", bwrap, *_mounts(runtime_dir, export_file, limits), "--chdir", SCRATCH,
             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--clearenv", *_environment(env or {}), "--"]
+            "--die-with-parent", "--new-session", "--clearenv",
+            *_environment({"GRADER_EXPORT_FILE": EXPORT_FILE, **(env or {})}), "--"]
     if as_root:
         # bwrap runs as root (no user namespace) so it can mount what root can read; inside, the kernel
         # drops to its own user id with no capabilities, so the process limit holds and root's files stay shut.
@@ -76,24 +88,44 @@ def command(kernel_argv, scratch, runtime_dir, limits=None, uid=None, env=None):
     return argv
 
 
+def seal(runtime_dir):
+    """Once the kernel has bound its sockets: take ``runtime_dir`` back, so that the kernel can still
+    connect to what is there but create nothing more (it is the one host folder it could write to).
+    Only as root: without root the kernel's user is the folder's owner and could open it again."""
+    if os.geteuid() == 0:
+        os.chown(runtime_dir, 0, 0)
+        os.chmod(runtime_dir, 0o711)
+
+
 def check_available(limits=None):
-    """Raise SandboxUnavailable, saying why and how to fix it, unless a sandboxed command runs here."""
+    """Raise SandboxUnavailable, saying why and how to fix it, unless a sandboxed kernel here can import
+    what test cells import, from this course: ``grader.student`` at ``ROOT/grader`` and numpy."""
     if not shutil.which("bwrap"):
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed. {INSTALL_HELP}")
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="grader-probe-") as scratch:
-        os.chmod(scratch, 0o755)
-        folder = pathlib.Path(scratch) / "work"
-        folder.mkdir()
-        argv = command([sys.executable, "-c", "import numpy"], folder, folder, limits)
+    expected = str(ROOT / "grader" / "student.py")
+    probe = "import numpy, grader.compare, grader.student as s; print(s.__file__)"
+    with tempfile.TemporaryDirectory(prefix="grader-probe-") as folder:
+        os.chmod(folder, 0o711)
+        runtime, export = pathlib.Path(folder) / "runtime", pathlib.Path(folder) / "exports.jsonl"
+        runtime.mkdir()
+        export.touch()
+        argv = command([sys.executable, "-c", probe], runtime, export, limits)
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    if done.returncode != 0:
+    if done.returncode != 0 and done.stderr.startswith(("bwrap:", "prlimit:", "setpriv:")):
         raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here ({' '.join(done.stderr.split())[:300]}). "
                                  f"{INSTALL_HELP}")
+    if done.returncode != 0 or done.stdout.strip() != expected:
+        found = done.stdout.strip() or " ".join(done.stderr.split())[-300:]
+        raise SandboxUnavailable(
+            f"a sandboxed kernel cannot import this course's grader: it needs {expected} and got {found}. Every "
+            f"test cell would fail and every student would get 0. The sandbox shows the kernel {sys.prefix} "
+            f"(this Python's environment) and {ROOT / 'grader'}; install this course into that environment "
+            "(`make venv`, which runs `pip install -e .`) and run `make grade` from the course folder.")
 
 
-def _mounts(scratch, runtime_dir):
+def _mounts(runtime_dir, export_file, limits):
     mounts = []
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
@@ -111,15 +143,17 @@ def _mounts(scratch, runtime_dir):
         path = ROOT / "grader" / name
         if path.exists():
             mounts += ["--ro-bind", str(path), str(path)]
-    mounts += ["--bind", str(scratch), str(scratch), "--bind", str(runtime_dir), str(runtime_dir)]
-    return ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", *_parents_first(mounts), *mounts]
+    mounts += ["--bind", str(runtime_dir), str(runtime_dir), "--bind", str(export_file), EXPORT_FILE]
+    sized = [arg for folder, mb in (("/tmp", limits.tmp_mb), (SCRATCH, limits.scratch_mb))
+             for arg in ("--perms", "1777", "--size", str(mb * 2**20), "--tmpfs", folder)]
+    return ["--proc", "/proc", "--dev", "/dev", *sized, *_parents_first(mounts), *mounts]
 
 
 def _parents_first(mounts):
     """bwrap makes the missing parents of a mount point private (0700), which the kernel's own user
     could not enter: create them beforehand as 0755."""
     targets = [mounts[i + 2] for i, arg in enumerate(mounts) if arg in ("--ro-bind", "--bind")]
-    targets += [mounts[i + 1] for i, arg in enumerate(mounts) if arg == "--tmpfs"] + ["/tmp"]
+    targets += [mounts[i + 1] for i, arg in enumerate(mounts) if arg == "--tmpfs"] + ["/tmp", SCRATCH]
     parents = {str(p) for target in targets for p in pathlib.Path(target).parents if str(p) != "/"}
     parents -= set(targets)
     return [arg for parent in sorted(parents, key=lambda p: p.count("/"))
@@ -152,11 +186,11 @@ def _tool(name):
     return path
 
 
-def _give(folder, uid):
-    folder = pathlib.Path(folder)
-    for path in [folder, *folder.rglob("*")]:
-        os.chown(path, uid, uid)
-    folder.chmod(0o700)
+def _give(path, uid):
+    path = pathlib.Path(path)
+    for item in [path, *(path.rglob("*") if path.is_dir() else ())]:
+        os.chown(item, uid, uid, follow_symlinks=False)
+    path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def _own_process_count():

@@ -8,8 +8,8 @@ explains every case. The known mistakes' outputs on these visible inputs come pr
 ``grader/visible/<problem set>.json``; no reference implementation and no hidden case is ever here.
 
 When the notebook is graded, ``check`` also exports what the function returned (to a file the grader
-reads), and after the last cell
-the grader calls ``run_hidden`` with the hidden inputs; both exports are judged outside this process
+reads), and after the last cell the grader calls ``run_hidden`` with the hidden inputs (and, for
+helpers, the answers a correct one gives, never its code); both exports are judged outside this process
 (``grader/verdicts.py``), so nothing done in this kernel can turn a wrong answer into points.
 """
 
@@ -66,17 +66,19 @@ def check(name, function, cases):
         raise CheckFailed(verdict[0])
 
 
-def run_hidden(name, cases, standin_sources=None, own=True):
+def run_hidden(name, cases, standins=None, own=True):
     """Called by the grader after the notebook ran: the student's ``name`` on the hidden ``cases``, with
-    the correct helpers from ``standin_sources`` in place (first) and as written (unless ``own`` is
-    False), each run exported for judging as soon as it is done."""
+    correct helpers in place (first, when ``standins`` is given) and as written (unless ``own`` is
+    False), each run exported for judging as soon as it is done. ``standins`` has the form of a visible
+    check's (``helpers``, ``standin_params``, ``standins``): the answers a correct helper gives to the
+    calls a correct solution makes on each case, computed by the grader; no solution code comes here."""
     function = _registry.get(name) or vars(sys.modules["__main__"]).get(name)
     if not callable(function):
-        _export(name, "hidden", {"missing": f"no function named {name} was defined when its test ran"})
+        _export(name, "hidden", {"missing": True})
         return
-    if standin_sources:
-        standins = {helper: _compile(helper, source) for helper, source in standin_sources.items()}
-        _export(name, "hidden", {"standin": [_run(function, case, standins) for case in cases]})
+    if standins:
+        _export(name, "hidden", {"standin": [_run(function, case, _lookup_standins(standins, case["case"]))
+                                             for case in cases]})
     if own:
         _export(name, "hidden", {"own": [_run(function, case) for case in cases]})
 
@@ -250,12 +252,6 @@ def _decoded(answer):
     if "n" in answer:
         return float(answer["n"])
     return np.array(answer["a"], dtype=np.float64).reshape(answer["s"])
-
-
-def _compile(helper, source):
-    namespace = {"np": np, "math": math}
-    exec(compile(source, f"<correct {helper}>", "exec"), namespace)  # noqa: S102 (instructor's solution)
-    return namespace[helper]
 
 
 # ---- plumbing ------------------------------------------------------------------------------------

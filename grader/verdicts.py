@@ -8,6 +8,9 @@ computed on the same inputs, and each test cell's outputs are replaced by the ve
 passed, one error line when it failed. nbgrader's SaveAutoGrades, which runs next, scores the cell by
 that alone. Whatever else the kernel printed into a test cell is discarded, and our exports are
 removed from every cell, so the feedback shows neither hidden data nor anything forged.
+
+Whatever the kernel exported is hostile input: a record of the wrong shape makes that exercise fail
+with a verdict that says so, and nothing in a record can make this step raise.
 """
 
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -32,7 +35,12 @@ class TrustedVerdicts(NbGraderPreprocessor):
             if exercise.test_cell not in cells:
                 continue
             index, cell = cells[exercise.test_cell]
-            verdict = self.verdict(exercise, references[exercise.name], cell, index, state, passed)
+            try:
+                verdict = self.verdict(exercise, references[exercise.name], cell, index, state, passed)
+            except Exception as error:  # a record no check foresaw: that exercise fails, the others are judged
+                self.log.warning("%s: %s could not be judged: %r", info.get("student"), exercise.name, error)
+                verdict = (f"{exercise.name}: the test's results could not be judged (they are not plain numbers "
+                           f"of the expected structure: {type(error).__name__})", None)
             passed[exercise.name] = verdict is None
             cell.outputs = [] if verdict is None else [error_output("CheckFailed", verdict[0])]
             summary[exercise.name] = {"test_cell": exercise.test_cell, "passed": verdict is None,
@@ -51,7 +59,7 @@ class TrustedVerdicts(NbGraderPreprocessor):
         visible_labels = [c["case"] for c in reference["visible"]]
         hidden_labels = [c["case"] for c in reference["hidden"]]
         try:
-            shown = _runs(_exports(cell.outputs, name, "visible"), use, visible_labels)
+            shown = _runs(_exports(cell.outputs, name, "visible"), use, visible_labels, name)
         except LookupError:
             return _did_not_finish(name, cell, state.get("events", {}).get(str(index))), None
         except Malformed as error:
@@ -60,10 +68,7 @@ class TrustedVerdicts(NbGraderPreprocessor):
         try:
             if "error" in hidden_state:
                 raise LookupError(hidden_state["error"])
-            exports = _exports(hidden_state.get("outputs", []), name, "hidden")
-            if "missing" in exports:
-                raise LookupError(str(exports["missing"])[:200])
-            secret = _runs(exports, use, hidden_labels)
+            secret = _runs(_exports(hidden_state.get("outputs", []), name, "hidden"), use, hidden_labels, name)
         except LookupError as error:
             verdict = judge(name, _expected(reference), shown, {}, exercise.hints, outputs=exercise.outputs)
             return verdict or (f"{name}: passes the sanity test, but the hidden tests did not run: "
@@ -72,7 +77,7 @@ class TrustedVerdicts(NbGraderPreprocessor):
             return f"{name}: the hidden test exported something that is not plain numbers ({error})", None
         cases = reference["visible"] + reference["hidden"]
         return judge(name, _expected(reference), shown + secret, _mistakes(exercise, cases), exercise.hints,
-                     hidden=set(hidden_labels), outputs=exercise.outputs)
+                     hidden=hidden_labels, outputs=exercise.outputs)
 
 
 def _exports(outputs, name, phase):
@@ -89,9 +94,9 @@ def _exports(outputs, name, phase):
     return runs
 
 
-def _runs(runs, use, labels):
-    if "missing" in runs:
-        return runs
+def _runs(runs, use, labels, name):
+    if "missing" in runs:  # said by the kernel, so in the grader's own words
+        raise LookupError(f"no function named {name} was defined when its test ran")
     results = runs.get(use)
     if results is None:
         raise LookupError(f"no result{' with the correct helpers in place' if use == 'standin' else ''}")

@@ -2,13 +2,16 @@
 
 Every submission answers all exercises with the instructor's solution except where it says otherwise;
 ``wrong`` replaces the first exercise by a wrong answer (``return 0.0``), which the attack then tries to
-turn into points. Each entry carries the autograded score it must get. Used by tests/test_adversarial.py
-(graded as one class through the real `make grade` path) and by bench/ (stock nbgrader on the same
-submissions).
+turn into points. Each entry carries the autograded score it must get (None: it must not be graded at
+all), and ``prepare(folder, course root)`` may change its submitted folder further (links, pipes,
+hard links). Used by tests/test_adversarial.py (graded as one class through the real `make grade`
+path) and by bench/ (stock nbgrader on the same submissions).
 """
 
 import json
+import os
 import pathlib
+import shutil
 from dataclasses import dataclass, field
 
 import nbformat
@@ -26,6 +29,7 @@ class Submission:
     files: dict = field(default_factory=dict)
     notebook: str = None
     what: str = ""
+    prepare: object = None
 
 
 def build(assignment, root, port):
@@ -202,9 +206,202 @@ def build(assignment, root, port):
                    what="sent an extra notebook"),
         Submission("malformed_notebook", 0.0, edit=lambda nb: '{"cells": [', what="a notebook cut off mid-file"),
     ]
+    battery += _hostile_input(assignment, module, solution, pts, total, lost, cheat, wrong, edit_cells)
     for submission in battery:
         if submission.student not in ("blank",):
             submission.answers = {**solution, **submission.answers}
+    return battery
+
+
+XSS = "XSS_MARK()"  # what no page an instructor or student opens may ever run
+
+
+def _hostile_input(assignment, module, solution, pts, total, lost, cheat, wrong, edit_cells):
+    """Submissions that attack the grader through what it reads: the export channel, the files of the
+    submission, notebook metadata, outputs, ids and names (issue 15)."""
+    first = module.EXERCISES[0]
+    name, nb_name = first.name, module.NOTEBOOK
+    dependent = next((e for e in module.EXERCISES if name in e.helpers), None)
+    tests = [c for c in pts if c != first.test_cell]
+    export = "os.environ.get('GRADER_EXPORT_FILE', os.devnull)"
+    in_hidden_phase = "any(f.function == 'run_hidden' for f in __import__('inspect').stack())"
+
+    def hidden_only(student, raise_line, what):
+        """Right on the visible cases; on the hidden ones it raises ``raise_line``."""
+        own = solution[name].replace(f"def {name}(", f"def _{name}(")
+        source = (f"{own}\ndef {name}(*args, **kwargs):\n    if {in_hidden_phase}:\n        x = args[0] if args else "
+                  f"next(iter(kwargs.values()))\n        {raise_line}\n    return _{name}(*args, **kwargs)\n")
+        return Submission(student, total - lost, {name: source}, what=what)
+
+    def link(path, target):
+        def prepare(folder, root):
+            (folder / path).unlink(missing_ok=True)
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).symlink_to(target(root))
+        return prepare
+
+    def replace_folder(make):
+        def prepare(folder, root):
+            shutil.rmtree(folder)
+            make(folder, root)
+        return prepare
+
+    def each(*steps):
+        def prepare(folder, root):
+            for step in steps:
+                step(folder, root)
+        return prepare
+
+    def metadata(change):
+        def edit(nb):
+            cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+            change(nb, cells)
+            return nb
+        return edit
+
+    def move_test_above_answer(nb, cells):
+        test, answer = cells[tests[-1]], cells[[e.name for e in module.EXERCISES if e.test_cell == tests[-1]][0]]
+        nb.cells.remove(test)
+        nb.cells.insert(nb.cells.index(answer), test)
+
+    def tamper_points_types_order(nb, cells):
+        cells[first.test_cell].metadata.nbgrader["points"] = 100
+        cells[tests[0]].cell_type = "markdown"
+        cells[tests[0]].pop("outputs", None)
+        cells[tests[0]].pop("execution_count", None)
+        move_test_above_answer(nb, cells)
+
+    def rearrange(nb, cells):
+        setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("locked") and c.cell_type == "code"
+                     and "import" in c.source)
+        nb.cells.remove(setup)
+        bonus = nbformat.v4.new_code_cell("pass", metadata={"nbgrader": {
+            "grade": True, "grade_id": "bonus", "points": 100, "solution": False, "locked": True, "task": False,
+            "schema_version": 3, "cell_type": "code", "checksum": "x"}})
+        nb.cells.append(bonus)
+        cells[tests[0]].metadata["nbgrader"] = "not metadata"
+        cells[first.test_cell].metadata.nbgrader["grade_id"] = ["a", "list"]
+
+    def script_everywhere(nb):
+        written = nb.cells[-1]
+        written.source = (f"<script>{XSS}</script><img src=x onerror=\"{XSS}\"> [click](javascript:{XSS}) "
+                          f"<svg onload=\"{XSS}\"></svg><iframe src=\"javascript:{XSS}\"></iframe>"
+                          f"<a href=\"#\" style=\"position:fixed\" onclick=\"{XSS}\">grades</a>")
+        nb.cells.append(nbformat.v4.new_raw_cell(f"<script>{XSS}</script>"))
+        nb.cells.append(nbformat.v4.new_markdown_cell(f"<img src=\"https://tracker.example/x.png\">"
+                                                      f"<details ontoggle=\"{XSS}\" open>x</details>"))
+        return nb
+
+    outputs = ("from IPython.display import display, HTML, Javascript, SVG, Markdown, Latex\n"
+               f"display(HTML('<script>{XSS}</script><img src=x onerror=\"{XSS}\">'))\n"
+               f"display(Javascript('{XSS}'))\n"
+               f"display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"{XSS}\">"
+               f"<script>{XSS}</script></svg>'))\n"
+               f"display(Markdown('<img src=x onerror=\"{XSS}\">'))\n"
+               f"display(Latex('$\\\\href{{javascript:{XSS}}}{{x}}$'))\n"
+               f"display({{'image/png': 'iVBORw0\" onerror=\"{XSS}', 'text/plain': 'a png'}}, raw=True)\n"
+               f"display({{'image/png': 'iVBORw0KGgo=', 'text/plain': 'a png'}}, raw=True, "
+               f"metadata={{'image/png': {{'width': '1 onerror={XSS}'}}}})\n"
+               "display({'text/plain': 5, 'image/png': ['not', 7]}, raw=True)\n")  # not a notebook output at all
+    fill = ("for _folder in ('/tmp', '.'):\n    try:\n        with open(_folder + '/fill', 'wb') as _f:\n"
+            "            for _ in range(200):\n                _f.write(b'0' * 2**20)\n"
+            "    except OSError:\n        pass\n")
+    record = json.dumps({"exercise": name, "phase": "visible", "runs": {"own": [{"case": "x", "value": {"n": 1.0}}]}})
+    forged = [{"own": [{"case": ["x"], "value": 1}]}, {"own": [{"case": "x", "value": {"n": "10**400"}}]},
+              {"missing": "<b>forged</b>"}, {"own": "all right"}]
+    forge = ("import json, os\ndef _forge(*args):\n"
+             f"    with open({export}, 'a') as _f:\n"
+             f"        for _runs in {forged!r}:\n"
+             f"            _f.write(json.dumps({{'exercise': {name!r}, 'phase': 'visible', 'runs': _runs}}) + '\\n')\n"
+             "        _f.write('[' * 100000 + '\\n')\n"
+             "get_ipython().events.register('post_run_cell', _forge)\n").replace("'10**400'", "10**400")
+    battery = [
+        # ---- one student must not stop, stall or slow the class ----
+        cheat("replaces_the_export_file", f"import os\n_p = {export}\n"
+              "for _try in (lambda: os.unlink(_p), lambda: os.rename(_p, _p + '.x'), lambda: os.mkfifo(_p),\n"
+              "             lambda: os.symlink('/dev/zero', _p), lambda: os.mkfifo('.grader-exports.jsonl')):\n"
+              "    try:\n        _try()\n    except Exception:\n        pass",
+              "replaces the export file by a pipe or a link, where it is and where it used to be"),
+        Submission("ships_broken_grader_notes", total, files={".grader-notes.json": "{not json"},
+                   what="a malformed .grader-notes.json (it used to stop the class's preparation)"),
+        Submission("ships_grader_notes_and_renames", total, files={".grader-notes.json": "[]"},
+                   notebook="answers.ipynb", what="a well-formed .grader-notes.json (it used to skip the preparation)"),
+        Submission("floods_the_export_file", total, {name: f"import json, os\n_line = {record!r} + '\\n'\n"
+                   f"with open({export}, 'a') as _f:\n    _f.write(_line * (40 * 2**20 // len(_line)))\n"
+                   + solution[name]}, what="40 MB of well-formed records in the export file"),
+        Submission("floods_exports_before_each_cell", 0.0, {name: "import os\ndef _flood(*args):\n"
+                   f"    with open({export}, 'a') as _f:\n        _f.write('x' * (5 * 2**20) + '\\n')\n"
+                   "get_ipython().events.register('pre_run_cell', _flood)\n" + solution[name]},
+                   what="5 MB of junk before every cell's records: its own results are lost, no one else's"),
+        Submission("sleeps_past_its_time_limit", None, {name: "import time\n"
+                   "get_ipython().events.register('pre_run_cell', lambda *args: time.sleep(4))\n" + solution[name]},
+                   edit=lambda nb: nb.cells.extend(nbformat.v4.new_code_cell("pass") for _ in range(20)) or nb,
+                   what="every cell well within the cell time limit, the whole (over 100 s) past the submission's"),
+        Submission("submission_folder_is_a_file", 0.0, prepare=replace_folder(lambda f, r: f.write_text("{}")),
+                   what="submitted/<student>/<assignment> is a file"),
+        # ---- nothing under submitted/ is followed ----
+        Submission("links_the_solution", 0.0, prepare=link(nb_name, lambda r: r / "solutions" / assignment / nb_name),
+                   what="the notebook is a link to the instructor's solution"),
+        Submission("hard_links_the_solution", 0.0, prepare=each(
+            lambda f, r: (f / nb_name).unlink(),
+            lambda f, r: os.link(r / "solutions" / assignment / nb_name, f / nb_name)),
+                   what="the notebook is a hard link to the instructor's solution"),
+        Submission("links_to_nowhere", 0.0, prepare=link(nb_name, lambda r: r / "written-through-a-link.ipynb"),
+                   what="the notebook is a dangling link (the blank copy used to be written where it points)"),
+        Submission("links_its_submission_folder", 0.0, prepare=replace_folder(
+            lambda f, r: f.symlink_to(r / "solutions" / assignment)), what="the submission folder is a link"),
+        Submission("ships_links_and_pipes", total, prepare=each(
+            link("refs.json", lambda r: problem_sets.reference_path(assignment)),
+            link("gradebook.db", lambda r: r / "gradebook.db"),
+            link("notes/solutions", lambda r: r / "solutions"),
+            link("timestamp.txt", lambda r: pathlib.Path("/etc/hostname")),
+            lambda f, r: os.mkfifo(f / "data.fifo")),
+                   what="extra files that are links (references, gradebook, solutions/, timestamp) and a pipe"),
+        Submission("timestamp_cannot_be_parsed", total,
+                   prepare=lambda f, r: (f / "timestamp.txt").write_text("the day before the deadline"),
+                   what="an unparseable timestamp.txt (it used to lose the grade)"),
+        # ---- what an instructor opens is inert ----
+        Submission("injects_script_into_html", total, {name: outputs + solution[name]}, edit=script_everywhere,
+                   what="HTML, JavaScript, SVG, Markdown and forged image outputs; script in Markdown and raw cells"),
+        # ---- nothing hidden reaches the kernel or the feedback ----
+        hidden_only("echoes_hidden_inputs_in_errors",
+                    "raise ValueError('LEAKED ' + repr(x.tolist()).replace('.', 'p'))",
+                    "on the hidden cases only, raises with the inputs in its message, '.' written as 'p'"),
+        hidden_only("names_its_exception_after_hidden_inputs",
+                    "raise type('Leak_' + str(int(abs(x).sum() * 1000)), (Exception,), {})()",
+                    "on the hidden cases only, raises an exception whose class name encodes the input"),
+        Submission("forges_malformed_records", total - lost, {name: forge + solution[name]},
+                   what="a list as a case label, 10**400, a forged 'missing', deep JSON: the exercise fails, no crash"),
+        # ---- tampered metadata is repaired from the release ----
+        Submission("renames_a_test_grade_id", total,
+                   edit=metadata(lambda nb, c: c[first.test_cell].metadata.nbgrader.update(grade_id="my_own_test")),
+                   what="renamed a test cell's grade_id (nbgrader's OverwriteCells crashed on it)"),
+        Submission("marks_a_test_cell_as_solution", total,
+                   edit=metadata(lambda nb, c: c[first.test_cell].metadata.nbgrader.update(solution=True)),
+                   what="marked a test cell solution: true (nbgrader's OverwriteCells crashed on it)"),
+        Submission("tampers_with_points_types_and_order", total, edit=metadata(tamper_points_types_order),
+                   what="100 points on a test, a test turned into Markdown, a test moved above its answer"),
+        Submission("rearranges_the_notebook", total, edit=metadata(rearrange),
+                   what="deleted the setup cell, added a 100-point cell of its own, metadata of the wrong types"),
+        # ---- hard bounds ----
+        Submission("fills_tmp_and_its_folder", total, {name: fill + solution[name]},
+                   what="writes 200 MB into /tmp and into its working folder"),
+        Submission("prints_in_many_cells", total, edit=lambda nb: nb.cells.extend(
+            nbformat.v4.new_code_cell("print('x' * 900_000)") for _ in range(30)) or nb,
+                   what="900 kB of output in each of 30 cells of its own: under the cell limit, over the notebook's"),
+        # ---- ids a spreadsheet or a page would run ----
+        Submission("=2+5+cmd|' -C calc'!A0", total, what="a student id a spreadsheet evaluates"),
+        Submission("@SUM(1+1)*cmd|' -C calc'!A0", total, what="another formula as a student id"),
+        Submission("<img src=x onerror=alert(1)>", None, what="a student id that is HTML: refused, with a reason"),
+    ]
+    if dependent:
+        battery.append(Submission(
+            "steals_the_standins", total - lost - pts[dependent.test_cell],
+            {name: wrong, dependent.name: f"import inspect\ndef {dependent.name}(*args, **kwargs):\n"
+             f"    helper = globals()[{name!r}]\n    try:\n        text = inspect.getsource(helper)\n"
+             "    except Exception:\n        text = repr([c.cell_contents for c in helper.__closure__ or ()])\n"
+             "    raise RuntimeError('STOLEN ' + text.replace('.', 'p'))\n"},
+            what="reads the correct helper put in place of its wrong one, and raises with what it found"))
     return battery
 
 

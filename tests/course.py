@@ -4,6 +4,7 @@ nbgrader's own Validator, as an instructor and a student would use them."""
 
 import concurrent.futures
 import html
+import html.parser
 import multiprocessing
 import pathlib
 import re
@@ -55,10 +56,11 @@ class Course:
         (folder / "timestamp.txt").write_text("2026-11-22 12:00:00.000000 UTC")
         return paths
 
-    def grade(self, assignment, workers=2, overrides=None):
+    def grade(self, assignment, workers=2, overrides=None, time_limit=None):
         from grader.classroom import grade_class
 
-        return grade_class(assignment, root=self.root, workers=workers, overrides=overrides, progress=False)
+        return grade_class(assignment, root=self.root, workers=workers, overrides=overrides, progress=False,
+                           time_limit=time_limit)
 
     def scores(self, assignment, student):
         """{grade_id: (score, max_score)} of a graded submission."""
@@ -115,3 +117,29 @@ def validate(path):
     nb = nbformat.read(path, as_version=4)
     by_source = {c.source.strip(): c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
     return {by_source[f["source"]]: html.unescape(f["error"]) for f in results.get("failed", [])}
+
+
+class _Runnable(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found, self._in_script = [], False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_script = tag == "script"
+        for name, value in attrs:
+            if name.startswith("on") or (value or "").strip().lower().startswith("javascript:"):
+                self.found.append(f"<{tag} {name}={value}>")
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.found.append(data)
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+
+def runnable(page):
+    """What a browser would run in an HTML page: script elements, event handlers, javascript: URLs."""
+    parser = _Runnable()
+    parser.feed(page)
+    return parser.found

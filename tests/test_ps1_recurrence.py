@@ -137,9 +137,11 @@ class TestProblemSet1(ProblemSetTests):
         assert result["success"] and "checksum" not in result["log"].lower()
 
     def test_feedback_can_be_returned_on_the_no_exchange_path(self, course):
-        """Submissions placed by hand: `make grade` wrote the missing timestamp.txt, so release_feedback works."""
+        """Submissions placed by hand: `make grade` gave the copy it grades the missing timestamp.txt (it never
+        writes into submitted/), which reaches feedback/, so release_feedback works."""
         folder = course.root / "submitted" / "handed_in_by_hand" / PS
-        assert (folder / "timestamp.txt").exists()
+        assert not (folder / "timestamp.txt").exists()
+        assert (course.root / "feedback" / "handed_in_by_hand" / PS / "timestamp.txt").exists()
         assert "No timestamp.txt came with the submission" in course.feedback_text(PS, "handed_in_by_hand")
         (course.root / "exchange").mkdir(exist_ok=True)  # `make feedback` creates it
         result = course.api.release_feedback(PS, "handed_in_by_hand")
