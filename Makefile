@@ -9,7 +9,7 @@ export MPLBACKEND := Agg
 export OMP_NUM_THREADS ?= 2
 
 .PHONY: venv system book browser-check lab lab-sweep test lint bench references exercises release collect grade \
-        feedback check-ps lock clean cpu-check student-package
+        feedback check-ps lock clean cpu-check student-package exchange
 
 venv: $(STAMP)
 
@@ -66,9 +66,10 @@ CPU ?= default
 CPU_ISA_default := SSE41
 CPU_ISA_avx2 := AVX2
 TRAINING_LESSONS := chapters/02_bptt.md chapters/04_lstm.md chapters/05_gru.md chapters/06_lab.md \
-                    chapters/07_practice.md
+                    chapters/07_practice.md chapters/08_generating.md chapters/09_recurrence_today.md
 TRAINING_TESTS := tests/test_lab.py tests/test_lab_sweep.py tests/test_decay_runs.py tests/test_practice.py \
-                  tests/test_language_model.py tests/test_reviews.py tests/test_optim.py
+                  tests/test_language_model.py tests/test_reviews.py tests/test_optim.py \
+                  tests/test_dropout.py tests/test_seq2seq.py tests/test_mingru.py tests/test_lru.py
 cpu-check: export ATEN_CPU_CAPABILITY = $(CPU)
 cpu-check: export ONEDNN_MAX_CPU_ISA = $(CPU_ISA_$(CPU))
 cpu-check: export RNNLIB_STATIC_PROGRESS = 1
@@ -115,6 +116,17 @@ check-ps:
 # (check, the comparison, the visible cases) and nothing else; the build fails if instructor material is in it.
 student-package: $(STAMP)
 	$(BIN)/python scripts/student_package.py
+
+# The course on a shared server, run once as root (scripts/server_layout.py): the exchange outside the course
+# folder (EXCHANGE_ROOT, default c.Exchange.root of nbgrader_config.py: /srv/nbgrader/exchange) with nbgrader's
+# permissions, the students' nbgrader_config.py with the course id and that root installed system-wide
+# (STUDENT_CONFIG, default /etc/jupyter/nbgrader_config.py), and this folder readable by the staff's group only
+# (COURSE_GROUP, default rnn-course-staff, created if missing; INSTRUCTOR releases; GRADERS=a,b join the group).
+exchange: $(STAMP)
+	$(BIN)/python scripts/server_layout.py $(if $(COURSE_ROOT),--course-root $(COURSE_ROOT),) \
+	  $(if $(EXCHANGE_ROOT),--exchange-root $(EXCHANGE_ROOT),) $(if $(STUDENT_CONFIG),--student-config $(STUDENT_CONFIG),) \
+	  $(if $(COURSE_GROUP),--group $(COURSE_GROUP),) $(if $(INSTRUCTOR),--instructor $(INSTRUCTOR),) \
+	  $(if $(GRADERS),--members $(GRADERS),)
 
 # Register the problem set in the gradebook and copy the student version to the exchange, with the
 # students' package next to the notebooks.
