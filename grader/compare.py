@@ -147,6 +147,8 @@ def decode_result(result, labels):
             and all(isinstance(m, str) and _NAME.fullmatch(m) for m in mutated)):
         raise Malformed("bad list of modified arguments")
     clean = {"case": case, "mutated": list(mutated)}
+    if isinstance(result.get("warning"), str):
+        clean["warning"] = one_line(result["warning"], 160)
     if "error" in result:
         error = result["error"]
         if not (isinstance(error, list) and len(error) == 2 and all(isinstance(e, str) for e in error)):
@@ -195,8 +197,7 @@ def problem(got, expected, where="", names=None):
         if len(parts) != len(expected["seq"]):
             return f"{where}returned {len(parts)} values, expected {len(expected['seq'])}", None
         for index, (g, e) in enumerate(zip(parts, expected["seq"])):
-            label = names[index] if names and index < len(names) else f"output {index}"
-            found = problem(g, e, where=f"{where[:-2]}[{index}]: " if where else f"{label}: ")
+            found = problem(g, e, where=f"{where[:-2]}[{index}]: " if where else f"{output_name(names, index)}: ")
             if found:
                 return found
         return None
@@ -230,6 +231,16 @@ def problem(got, expected, where="", names=None):
     index = np.unravel_index(int(np.argmax(gap)), gap.shape) if gap.ndim else ()
     at = f", at index {tuple(int(i) for i in index)}" if gap.ndim else ""
     return f"{where}the values are wrong (largest difference {float(gap.max()):.3g}{at})", None
+
+
+def output_name(names, index):
+    """What a verdict calls the returned value number ``index``: its name in ``names`` (an exercise's
+    ``outputs``, e.g. ``("h", "c")``), or ``name[index]`` when ``names`` is one list name ``("name[]",)``
+    (a function that returns a list of any length), else ``output <index>``."""
+    names = list(names or ())
+    if len(names) == 1 and names[0].endswith("[]"):
+        return f"{names[0][:-2]}[{index}]"
+    return names[index] if index < len(names) else f"output {index}"
 
 
 def _kind(answer):
@@ -284,12 +295,16 @@ def explaining_mistakes(results, mistake_results):
             if all(r["case"] in by_case and reproduces(r, by_case[r["case"]]) for r in results)]
 
 
-def wrapped(text, width=84):
-    """``text`` as lines of at most ``width`` characters (never breaking a word), so that nbgrader
-    validate, which cuts every line at 87 characters, shows all of it."""
+WIDTH = 80  # nbgrader validate indents each error line by 4 and cuts it at 87 characters (width 90 - 3)
+
+
+def wrapped(text, width=WIDTH):
+    """``text`` as lines of at most ``width`` characters, broken between words (only a single word
+    longer than a whole line is split), so that nbgrader validate, which indents every line by four
+    spaces and cuts it at 87 characters, shows all of it, and the feedback reads the same."""
     import textwrap
 
-    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
 
 
 def one_line(text, limit=240):
@@ -339,6 +354,9 @@ def judge(name, expected, results, mistake_results, hints, hidden=(), outputs=No
             description, key = found
             if secret:
                 description = _without_numbers(result["value"], expected[label], outputs)
+            if description.endswith("contains nan or inf") and result.get("warning"):
+                description += (f" (numpy warned: {result['warning']})" if not secret
+                                else " (a warning was raised)")
             mistake = _diagnosis(results, mistake_results)
             return _line(f"{name}: on {where} {description}", mistake or _shape_hint(key, hints)), mistake
         if result["mutated"]:
@@ -370,8 +388,7 @@ def _without_numbers(got, want, outputs):
         names = (want[key] if key == "map" else range(len(want[key])))
         for index in names:
             if problem(got[key][index], want[key][index]):
-                label = (f"output [{index!r}]" if key == "map" else
-                         outputs[index] if outputs and index < len(outputs) else f"output {index}")
+                label = f"output [{index!r}]" if key == "map" else output_name(outputs, index)
                 return f"{label}: {_without_numbers(got[key][index], want[key][index], None)}"
         return "the values are wrong"
     have, expected = _as_array(got), _as_array(want)

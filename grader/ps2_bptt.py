@@ -218,6 +218,21 @@ def _fixed_step(f, x, eps=1e-6):
     return _centred(f, x, 1e-6)
 
 
+def _first_axis_only(f, x, eps=1e-6):
+    """``for i in range(len(x))``: a whole row of a matrix moved at once."""
+    x = x.copy()
+    grad = np.zeros_like(x)
+    for i in range(len(x)):
+        saved = x[i].copy()
+        x[i] = saved + eps
+        up = f(x)
+        x[i] = saved - eps
+        down = f(x)
+        x[i] = saved
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
 def _all_at_once(f, x, eps=1e-6):
     return np.ones_like(x) * ((f(x + eps) - f(x - eps)) / (2 * eps))
 
@@ -236,6 +251,8 @@ GRADIENT_MISTAKES = [
     ("the eps argument is not used: perturb each entry by the eps given", _fixed_step),
     ("the whole array is shifted at once: perturb one entry at a time, so that entry i of the result is "
      "the slope of f along x[i] alone", _all_at_once),
+    ("the loop runs over the first axis only, so a matrix's whole row is moved at once: visit every entry "
+     "(for idx in np.ndindex(x.shape)) and perturb x[idx] alone", _first_axis_only),
 ]
 
 
@@ -344,6 +361,7 @@ EXERCISES = [
         hidden_cases=sce_cases, seed=201, mistakes=SCE_MISTAKES,
         hints={"error:index": "targets holds integer class indices, shape (T, N): pick p[t, n, targets[t, n]], "
                               "e.g. with np.take_along_axis(p, targets[..., None], axis=-1)"},
+        outputs=("loss", "dlogits"),
     ),
     Exercise(
         name="rnn_step_backward", test_cell="test_rnn_step_backward", reference=rnn_step_backward,

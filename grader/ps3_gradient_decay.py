@@ -78,6 +78,20 @@ def _frobenius(g):
     return np.sqrt(np.sum(g * g))
 
 
+def _spectral(g):
+    """The largest singular value of ``g`` (N, H), by power iteration in ``g``'s own precision (numpy's
+    SVD has no long double, and the reference files are computed in long double)."""
+    gram = g.T @ g
+    v = np.ones(gram.shape[0], dtype=g.dtype)
+    for _ in range(500):
+        w = gram @ v
+        size = np.sqrt(np.sum(w * w))
+        if size == 0:
+            return size
+        v = w / size
+    return np.sqrt(v @ gram @ v)
+
+
 def _norms_variant(step=lambda g, s, W: (g * s) @ W, slope=_tanh_slope, slope_at_previous=False,
                    norm=_frobenius, lags=slice(0, -1), reverse=False):
     """The norms at lags 0..T (the last one at h0) are computed, then ``lags`` of them are returned."""
@@ -112,6 +126,9 @@ NORMS_MISTAKES = [
     ("the norm is taken per example and summed; take one norm over the whole (N, H) gradient, "
      "the square root of the sum of all its squared entries",
      _norms_variant(norm=lambda g: np.sum(np.sqrt(np.sum(g * g, axis=1))))),
+    ("the norm is the spectral norm (the largest singular value, np.linalg.norm(g, 2)); the gradient's size is "
+     "its Frobenius norm, the square root of the sum of all its squared entries (np.linalg.norm(g))",
+     _norms_variant(norm=_spectral)),
 ]
 
 
@@ -288,9 +305,11 @@ EXERCISES = [
     Exercise(
         name="clip_by_global_norm", test_cell="test_clip_by_global_norm", reference=clip_by_global_norm,
         hidden_cases=global_cases, seed=303, mistakes=GLOBAL_MISTAKES,
+        outputs=("clipped", "total_norm"),
     ),
     Exercise(
         name="clip_by_value", test_cell="test_clip_by_value", reference=clip_by_value, hidden_cases=value_cases,
         seed=304, mistakes=VALUE_MISTAKES,
+        outputs=("clipped[]",),
     ),
 ]

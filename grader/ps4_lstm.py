@@ -224,6 +224,7 @@ EXERCISES = [
         hidden_cases=forward_cases, seed=401, mistakes=FORWARD_MISTAKES,
         hints={"reversed": "the output is transposed: h and c are (N, H)", "error:matmul": LAYOUT_HINT,
                "error:shapes": LAYOUT_HINT, "error:broadcast": LAYOUT_HINT},
+        outputs=("h", "c"),
     ),
     Exercise(
         name="lstm_step_backward", test_cell="test_lstm_step_backward", reference=lstm_step_backward,

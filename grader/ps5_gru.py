@@ -56,6 +56,8 @@ class _Variant:
     dz_sign: float = 1.0        # -1: dz = dh * (n - h_prev)
     tanh_grad_of_input: bool = False  # 1 - a_n**2 with a_n the argument of tanh instead of 1 - n**2
     batch_mean: bool = False    # parameter gradients divided by N
+    r_on_bias_grad: bool = True  # the n block of db_hh multiplied by r
+    z_from_reset: bool = False  # z's state term computed from r * h_prev (Cho et al.'s reset misapplied)
 
 
 def _blocks(a, H):
@@ -70,6 +72,8 @@ def _parts(v, x, h_prev, W_ih, W_hh, b_ih, b_hh):
     gate = np.tanh if v.gates_tanh else sigmoid
     first, second = gate(a_first + u_first), gate(a_second + u_second)
     r, z = (first, second) if v.order == "rz" else (second, first)
+    if v.z_from_reset:  # forward only (a mistake of Cho et al.'s convention)
+        z = gate(a_second + (r * h_prev) @ W_hh[H:2 * H].T + b_hh[H:2 * H])
     W_hn, b_hn = W_hh[2 * H:], b_hh[2 * H:]
     p = h_prev @ W_hn.T
     recurrent = {"after": r * (p + b_hn), "before": (r * h_prev) @ W_hn.T + b_hn, "bias_outside": r * p + b_hn,
@@ -112,7 +116,8 @@ def _backward(v):
         elif v.reset == "bias_outside":
             dr, dW_hn, db_hn, dh_n = d_pre_n * s["p"], g.T @ h_prev, d_pre_n.sum(axis=0), g @ W_hn
         else:  # "after" ("bias_reset" is a mistake of the forward pass only, in Cho et al.'s convention)
-            dr, dW_hn, db_hn, dh_n = d_pre_n * (s["p"] + s["b_hn"]), g.T @ h_prev, g.sum(axis=0), g @ W_hn
+            dr, dW_hn, dh_n = d_pre_n * (s["p"] + s["b_hn"]), g.T @ h_prev, g @ W_hn
+            db_hn = (g if v.r_on_bias_grad else d_pre_n).sum(axis=0)
         d_pre_r = dr * _gate_grad(v, r) * (1 if v.reset_path else 0)
         d_pre_z = dz * _gate_grad(v, z)
         first, second = (d_pre_r, d_pre_z) if v.order == "rz" else (d_pre_z, d_pre_r)
@@ -161,12 +166,16 @@ BACKWARD_MISTAKES = FORWARD_MISTAKES + [
      dict(tanh_grad_of_input=True)),
     ("the parameter gradients are averaged over the batch: they are sums over the N examples",
      dict(batch_mean=True)),
+    ("the n block of db_hh is not multiplied by r: b_hn sits inside the reset, r * (h_prev @ W_hn.T + b_hn), "
+     "so its gradient is the sum of r * (the gradient of n's pre-activation)", dict(r_on_bias_grad=False)),
 ]
 CHO_MISTAKES = [
     (f"the reset gate is applied after the product (PyTorch's convention, part 1): Cho et al.'s candidate uses "
      f"{CHO_N}", dict(reset="after")),
     (f"b_hn is reset as well: in Cho et al.'s convention only h_prev is, {CHO_N}", dict(reset="bias_reset")),
     (f"the reset gate is not applied: Cho et al.'s candidate uses {CHO_N}", dict(reset="none")),
+    ("the update gate is computed from r * h_prev: only the candidate sees the reset state; z uses h_prev "
+     "itself, as in part 1", dict(reset="before", z_from_reset=True)),
 ] + CONVENTION_MISTAKES
 
 

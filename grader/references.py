@@ -101,7 +101,7 @@ def build(assignment):
             "hints": exercise.hints,
             "outputs": list(exercise.outputs),
             "mistakes": exercise.mistake_results(shown, extended=True),
-            **_helper_calls(exercise, shown, sources),
+            **_helper_calls(exercise, shown, sources, module),
         }
     return references, visible
 
@@ -122,12 +122,15 @@ def hidden_standins(assignment):
     sources = solution_sources(nbformat.read(problem_sets.solution_notebook(assignment), as_version=4))
     cases = problem_sets.references(assignment)["exercises"]
     return {exercise.name: {"helpers": list(exercise.helpers),
-                            **_helper_calls(exercise, cases[exercise.name]["hidden"], sources)}
+                            **_helper_calls(exercise, cases[exercise.name]["hidden"], sources, module)}
             for exercise in module.EXERCISES if exercise.helpers}
 
 
-def _helper_calls(exercise, cases, sources):
-    """The calls the instructor's solution makes to each helper on each visible case, with answers."""
+def _helper_calls(exercise, cases, sources, module=None):
+    """The calls the instructor's solution makes to each helper on each of ``cases``, with answers; then
+    those that the catalogued mistakes make (through the module's reference of the helper) and the
+    solution does not, so that a catalogued mistake is still named when the student's helper is wrong
+    too and the stand-in answers in its place."""
     if not exercise.helpers:
         return {}
     calls = {helper: {} for helper in exercise.helpers}
@@ -142,7 +145,55 @@ def _helper_calls(exercise, cases, sources):
         args = {k: v.astype(np.longdouble) if isinstance(v, np.ndarray) else v
                 for k, v in make_args(case["args"]).items()}
         namespace[exercise.name](**args)
+    if module is not None:
+        _add_mistakes_calls(module, exercise, cases, calls, params)
     return {"standins": calls, "standin_params": params}
+
+
+def _add_mistakes_calls(module, exercise, cases, calls, params):
+    references = {e.name: e.reference for e in module.EXERCISES}
+    watched = {references[h].__code__: h for h in exercise.helpers if hasattr(references.get(h), "__code__")}
+    if not watched:
+        return
+    for case in cases:
+        args = {k: v.astype(np.longdouble) if isinstance(v, np.ndarray) else v
+                for k, v in make_args(case["args"]).items()}
+        for _, wrong in exercise.mistakes:
+            for helper, bound, value in _calls_to(watched, wrong, args):
+                if list(bound) != params[helper]:
+                    continue
+                known = calls[helper].setdefault(case["case"], [])
+                entry = {"args": {k: encode(np.asarray(v, dtype=np.float64))["a"] for k, v in bound.items()},
+                         "value": encode(value)}
+                if not any(_same_call(entry["args"], seen["args"]) for seen in known):
+                    known.append(entry)
+
+
+def _calls_to(watched, function, args):
+    """``[(helper, arguments, value)]`` of each call ``function(**args)`` makes to a watched code object."""
+    found, open_frames = [], {}
+
+    def profile(frame, event, arg):
+        if frame.f_code in watched:
+            if event == "call":
+                names = frame.f_code.co_varnames[:frame.f_code.co_argcount]
+                open_frames[id(frame)] = {n: np.array(frame.f_locals[n], copy=True) for n in names}
+            elif event == "return" and id(frame) in open_frames and arg is not None:
+                found.append((watched[frame.f_code], open_frames.pop(id(frame)), arg))
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        function(**args)
+    except Exception:  # noqa: S110 (a mistake that fails has made the calls it made)
+        pass
+    finally:
+        sys.setprofile(previous)
+    return found
+
+
+def _same_call(a, b):
+    return all(np.asarray(a[k]).shape == np.asarray(b[k]).shape and np.array_equal(a[k], b[k]) for k in a)
 
 
 def _parameters(function):

@@ -20,6 +20,7 @@ import math
 import os
 import pathlib
 import sys
+import warnings
 
 import numpy as np
 
@@ -109,11 +110,20 @@ def _run(function, case, standins=None, watch=False):
     args = make_args(case["args"])
     pristine = _snapshot(args)
     record = {"case": case["case"], "mutated": []}
-    try:
-        with _helpers_replaced(function, standins or {}), _forbidden_calls_refused(watch):
-            value = function(**args)
-    except BaseException as error:  # noqa: B036 (SystemExit and KeyboardInterrupt are answers too)
-        record["error"] = [type(error).__name__, " ".join(str(error).split())[:400]]
+    # A warning (numpy's "divide by zero encountered in log", say) is caught here, never printed: nbgrader
+    # validate fails a test cell for any line on stderr, the grade judges the answer. It is kept with the
+    # result, and a verdict mentions it only where it explains a wrong answer (nan or inf).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with _helpers_replaced(function, standins or {}), _forbidden_calls_refused(watch):
+                value = function(**args)
+        except BaseException as error:  # noqa: B036 (SystemExit and KeyboardInterrupt are answers too)
+            record["error"] = [type(error).__name__, " ".join(str(error).split())[:400]]
+            value = None
+    if caught:
+        record["warning"] = " ".join(f"{caught[0].category.__name__}: {caught[0].message}".split())[:160]
+    if "error" in record:
         return record
     with _pristine_numpy():
         record["mutated"] = [name for name, (array, before) in pristine.items() if not _unchanged(array, before)]

@@ -45,7 +45,8 @@ class TrustedVerdicts(NbGraderPreprocessor):
             cell.outputs = [] if verdict is None else [error_output("CheckFailed", verdict[0])]
             summary[exercise.name] = {"test_cell": exercise.test_cell, "passed": verdict is None,
                                       "message": None if verdict is None else verdict[0],
-                                      "mistake": None if verdict is None else verdict[1]}
+                                      "mistake": None if verdict is None else verdict[1],
+                                      "kind": None if verdict is None else failure_kind(*verdict)}
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.outputs if MIME not in o.get("data", {})]
@@ -131,3 +132,31 @@ def _mistakes(exercise, cases):
     if key not in _mistake_cache:
         _mistake_cache[key] = exercise.mistake_results(cases)
     return _mistake_cache[key]
+
+
+# What kind of failure a verdict is, for the class report, when no catalogued mistake names it. Read
+# from the line this module and grader.compare wrote (their own words, never the student's), in order.
+FAILURE_KINDS = [
+    ("not implemented yet", "blank: still raises NotImplementedError"),
+    ("in place; the caller's arrays must be left", "changed its inputs in place"),
+    ("contains nan or inf", "nan or inf in the output"),
+    ("it raised StandInMiss", "stand-in miss: calls a helper otherwise than a correct solution does"),
+    ("stopped after", "timeout"),
+    ("time limit", "timeout"),
+    ("the kernel died", "crash: the kernel died"),
+    ("could not read", "crash: the kernel sent something unreadable"),
+    ("it raised", "raised an exception"),
+    ("not plain numbers", "malformed export"),
+    ("did not run", "the test did not run"),
+    ("produced no result", "the test did not run"),
+    ("no function named", "the function is missing"),
+]
+
+
+def failure_kind(line, mistake=None):
+    """The class report's name for a failure: ``mistake`` when a catalogued mistake explains it, else
+    one of ``FAILURE_KINDS``, else None (wrong values that no single known mistake explains)."""
+    if mistake:
+        return mistake
+    body = line.split(" -> ")[0]
+    return next((kind for fragment, kind in FAILURE_KINDS if fragment in body), None)
