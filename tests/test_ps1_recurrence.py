@@ -54,7 +54,8 @@ WRONG = {
                            "test_rnn_param_count", "the biases are not counted"),
     # right on every visible case, wrong on the hidden ones: only the grade can tell
     "fits_the_sanity_cases": ({"rnn_step": step(
-        "np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh) if x.shape[1] <= 2 else np.zeros((len(x), len(b_ih)))")},
+        "(np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh) if np.any(h_prev) or x.shape[1] != 3\n"
+        "            else np.zeros((len(x), len(b_ih))))")},
         "test_rnn_step", "on the case 'input term only"),
     "changes_its_input": ({"rnn_step": "def rnn_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):\n"
                                        "    h_prev *= 1.0\n    h_prev += 0.0 * h_prev\n    x -= 0\n    b_ih += 1e-3\n"
