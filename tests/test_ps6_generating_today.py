@@ -1,0 +1,212 @@
+"""Problem set 6 through the whole engine, as one class graded by `make grade`'s path: the solution gets
+full marks, the release gets 0, every catalogued mistake loses exactly its own cell's points with its
+diagnosis in the feedback and in `nbgrader validate` (each submission holds one mistake per exercise,
+each judged alone, so that the whole catalogue fits in a small class), a function that changes its input
+in place fails, correct answers written differently get full marks, and a scan fitted to the sanity
+cases is caught by the hidden lengths only."""
+
+import numpy as np
+
+from grader import ps6_generating_today as ps6
+from rnnlib import beam
+from tests.pset import ProblemSetTests
+
+PS = "ps6_generating_today"
+NOTEBOOK = "ps6_generating_today.ipynb"
+
+
+# ---- wrong answers, one function each ------------------------------------------------------------
+
+def metrics(loss="-np.take_along_axis(log_probs, targets[:, :, None], axis=2)[:, :, 0]",
+            nats="np.sum(loss * mask) / np.sum(mask)", ppl="np.exp(nats)", bits="nats / np.log(2)"):
+    return (f"def perplexity_and_bits(log_probs, targets, mask):\n    loss = {loss}\n    nats = {nats}\n"
+            f"    return {{'nats': nats, 'perplexity': {ppl}, 'bits': {bits}}}\n")
+
+
+def beam_step(total="scores[:, None] + log_probs", order="np.argsort(-total.ravel(), kind='stable')[:width]",
+              split="np.unravel_index(best, total.shape)", kept="(scores[:, None] + log_probs)[parents, tokens_]",
+              state="new_state[parents]"):
+    return ("def beam_step(step, tokens, state, scores, width):\n"
+            "    log_probs, new_state = step(tokens, state)\n"
+            f"    total = {total}\n    best = {order}\n    parents, tokens_ = {split}\n"
+            f"    return parents, tokens_, {kept}, {state}\n")
+
+
+PER_PREFIX = ("def beam_step(step, tokens, state, scores, width):\n"
+              "    log_probs, new_state = step(tokens, state)\n"
+              "    total = scores[:, None] + log_probs\n"
+              "    best = total.argmax(axis=1)\n"
+              "    order = np.argsort(-total.max(axis=1), kind='stable')\n"
+              "    return order, best[order], total.max(axis=1)[order], new_state[order]\n")
+
+
+def scan(fold="np.concatenate([(a[0] * h0 + b[0])[None], b[1:]])", loop="while d < len(a):",
+         level="A, B = np.concatenate([A[:d], A[d:] * A[:-d]]), np.concatenate([B[:d], A[d:] * B[:-d] + B[d:]])",
+         shift="d = 2 * d", result="B"):
+    return (f"def linear_scan(a, b, h0):\n    A, B, d = a, {fold}, 1\n    {loop}\n        {level}\n"
+            f"        {shift}\n    return {result}\n")
+
+
+def mingru(z="1 / (1 + np.exp(-(xs @ W_z.T + b_z)))", candidate="xs @ W_h.T + b_h", keep="1 - z",
+           write="z * candidate", start="h0"):
+    """A minGRU with its own loop (no linear_scan), so that it is judged alone whatever the scan does."""
+    return (f"def mingru_forward(xs, h0, W_z, b_z, W_h, b_h):\n    z = {z}\n    candidate = {candidate}\n"
+            f"    h, hs = {start}, []\n    for a_t, b_t in zip({keep}, {write}):\n        h = a_t * h + b_t\n"
+            "        hs.append(h)\n    return np.stack(hs)\n")
+
+
+def cells(metrics_src=None, beam_src=None, scan_src=None, mingru_src=None):
+    found = {"perplexity_and_bits": metrics_src, "beam_step": beam_src, "linear_scan": scan_src,
+             "mingru_forward": mingru_src}
+    return {name: source for name, source in found.items() if source}
+
+
+M, B, S, G = (f"test_{name}" for name in ("perplexity_and_bits", "beam_step", "linear_scan", "mingru_forward"))
+ONE_LEVEL_SHORT = "for _ in range(int(np.log2(len(a)))):"
+
+# student -> (answers replacing the solution cells, {the cells that must lose their points: diagnosis})
+WRONG = {
+    "mistakes_1": (cells(metrics(nats="np.mean(loss)"), beam_step(total="log_probs + 0 * scores[:, None]"),
+                         scan(loop=ONE_LEVEL_SHORT),
+                         mingru(keep="z", write="(1 - z) * candidate")),
+                   {M: "the padded positions are counted", B: "ranked by the new token's log-probability alone",
+                    S: "one level short when T is not a power of 2", G: "z weighs the candidate in the minGRU"}),
+    "mistakes_2": (cells(metrics(nats="np.mean(np.sum(loss * mask, axis=0) / np.sum(mask, axis=0))"),
+                         beam_step(kept="log_probs[parents, tokens_]"), scan(fold="b"),
+                         mingru(candidate="np.tanh(xs @ W_h.T + b_h)")),
+                   {M: "each sequence's mean loss is averaged", B: "the kept scores are the new token's",
+                    S: "h0 is left out", G: "the minGRU's candidate has no tanh"}),
+    "mistakes_3": (cells(metrics(nats="np.sum(loss * mask)"), beam_step(total="scores[:, None] * log_probs"),
+                         scan(fold="np.concatenate([(h0 + b[0])[None], b[1:]])"), mingru(z="xs @ W_z.T + b_z")),
+                   {M: "the losses are summed, not averaged", B: "log-probabilities add along a sequence",
+                    S: "h0 enters without a_1", G: "the sigmoid is missing"}),
+    "mistakes_4": (cells(metrics(loss="np.take_along_axis(log_probs, targets[:, :, None], axis=2)[:, :, 0]"),
+                         beam_step(order="np.argsort(total.ravel(), kind='stable')[:width]"),
+                         scan(level="A, B = np.concatenate([A[:d], A[d:] * A[:-d]]), "
+                                    "np.concatenate([B[:d], A[:-d] * B[d:] + B[:-d]])"),
+                         mingru(start="np.zeros_like(h0)")),
+                   {M: "the minus sign is missing", B: "the worst extensions are kept",
+                    S: "the two maps are composed in the wrong order", G: "h0 is left out"}),
+    "mistakes_5": (cells(metrics(ppl="2 ** nats"),
+                         beam_step(order="np.sort(np.argsort(-total.ravel(), kind='stable')[:width])"),
+                         scan(level="A = np.concatenate([A[:d], A[d:] * A[:-d]])\n"
+                                    "        B = np.concatenate([B[:d], A[d:] * B[:-d] + B[d:]])"),
+                         mingru(write="candidate")),
+                   {M: "the perplexity is e^nats, not 2^nats", B: "the kept extensions are not in order",
+                    S: "A was updated before B used it", G: "the candidate is not weighted by z"}),
+    "mistakes_6": (cells(metrics(bits="nats * np.log(2)"), beam_step(split="divmod(best, len(scores))"),
+                         scan(level="B = np.concatenate([B[:d], A[d:] * B[:-d] + B[d:]])"),
+                         mingru(z="1 / (1 + np.exp(-(xs @ W_h.T + b_h)))", candidate="xs @ W_z.T + b_z")),
+                   {M: "a bit is ln 2 nats", B: "the flat index was split with B instead of V",
+                    S: "A is never updated", G: "W_z, b_z and W_h, b_h are swapped"}),
+    "mistakes_7": (cells(metrics(ppl="np.sum(np.exp(loss) * mask) / np.sum(mask)"),
+                         PER_PREFIX, scan(shift="d = d + 1")),
+                   {M: "the exponential of the mean loss, not the mean of the per-token exponentials",
+                    B: "each prefix keeps only its own best token", S: "the shift grows by 1 each level"}),
+    "mistakes_8": (cells(metrics(loss="-log_probs.max(axis=2)"), beam_step(state="new_state"),
+                         scan(level="A, B = A * np.roll(A, d, axis=0), A * np.roll(B, d, axis=0) + B"),
+                         # the classic in-place recurrence: right states, but h0 is changed
+                         "def mingru_forward(xs, h0, W_z, b_z, W_h, b_h):\n"
+                         "    z = 1 / (1 + np.exp(-(xs @ W_z.T + b_z)))\n    h, hs = h0, []\n"
+                         "    for z_t, c_t in zip(z, xs @ W_h.T + b_h):\n        h *= 1 - z_t\n"
+                         "        h += z_t * c_t\n        hs.append(h.copy())\n    return np.stack(hs)\n"),
+                   {M: "uses the likeliest symbol's log-probability", B: "the state is not reordered",
+                    S: "np.roll wraps the last steps around", G: "changed its input h0 in place"}),
+    "mistakes_9": (cells(metrics(loss="-log_probs.mean(axis=2)"), beam_step(state="state[parents]"),
+                         scan(result="np.concatenate([h0[None], B])")),
+                   {M: "not the mean over all V symbols", B: "the state returned is the old one",
+                    S: "T + 1 states: return h_1 .. h_T"}),
+    # five levels whatever T is: right for every sanity case (T <= 20), wrong on the hidden T = 33 and 100;
+    # its minGRU calls it and is judged with a correct scan in its place, so it keeps its points
+    "fits_the_sanity_cases": (cells(scan_src=scan(loop="for d in (1, 2, 4, 8, 16):", shift="pass")),
+                              {S: "linear_scan: on the case 'T = 33"}),
+}
+
+# Correct answers written differently: all must get full marks.
+RIGHT = {
+    "loops": {
+        "perplexity_and_bits": "def perplexity_and_bits(log_probs, targets, mask):\n    total, count = 0.0, 0\n"
+                               "    T, N, V = log_probs.shape\n    for t in range(T):\n        for n in range(N):\n"
+                               "            if mask[t, n]:\n"
+                               "                total -= log_probs[t, n, int(targets[t, n])]\n"
+                               "                count += 1\n    L = total / count\n    import math\n"
+                               "    return dict(nats=L, perplexity=math.exp(L), bits=L / math.log(2))\n",
+        "beam_step": "def beam_step(step, tokens, state, scores, width):\n"
+                     "    log_probs, new_state = step(tokens, state)\n    B, V = log_probs.shape\n"
+                     "    found = sorted(((scores[b] + log_probs[b, v], -(b * V + v), b, v) for b in range(B)\n"
+                     "                    for v in range(V)), reverse=True)[:width]\n"
+                     "    parents = [b for _, _, b, _ in found]\n"
+                     "    return (parents, [v for _, _, _, v in found], [s for s, _, _, _ in found],\n"
+                     "            np.array([new_state[b] for b in parents]))\n",
+        # the work-efficient scan, padded with identity steps to a power of 2
+        "linear_scan": "def linear_scan(a, b, h0):\n    T = len(a)\n    size = 1\n    while size < T:\n"
+                       "        size *= 2\n    A = np.concatenate([a, np.ones((size - T,) + a.shape[1:])])\n"
+                       "    B = np.concatenate([b, np.zeros((size - T,) + b.shape[1:])])\n"
+                       "    B[0] = a[0] * h0 + b[0]\n    d = 1\n    while d < size:\n"
+                       "        A2, B2 = A.copy(), B.copy()\n"
+                       "        A2[2 * d - 1::2 * d] = A[2 * d - 1::2 * d] * A[d - 1::2 * d]\n"
+                       "        B2[2 * d - 1::2 * d] = A[2 * d - 1::2 * d] * B[d - 1::2 * d] + B[2 * d - 1::2 * d]\n"
+                       "        A, B, d = A2, B2, 2 * d\n    d //= 2\n    while d >= 1:\n"
+                       "        A2, B2 = A.copy(), B.copy()\n"
+                       "        A2[3 * d - 1::2 * d] = A[3 * d - 1::2 * d] * A[2 * d - 1:-d:2 * d]\n"
+                       "        B2[3 * d - 1::2 * d] = (A[3 * d - 1::2 * d] * B[2 * d - 1:-d:2 * d]\n"
+                       "                                + B[3 * d - 1::2 * d])\n"
+                       "        A, B, d = A2, B2, d // 2\n    return B[:T]\n",
+        "mingru_forward": "def mingru_forward(xs, h0, W_z, b_z, W_h, b_h):\n"
+                          "    z = 0.5 * (1 + np.tanh(0.5 * np.einsum('tnd,hd->tnh', xs, W_z) + 0.5 * b_z))\n"
+                          "    return linear_scan(1 - z, z * np.einsum('tnd,hd->tnh', xs, W_h) + z * b_h, h0)\n",
+    },
+    "float32_and_columns": {
+        "perplexity_and_bits": "def perplexity_and_bits(log_probs, targets, mask):\n"
+                               "    keep = mask.astype(bool)\n    lp = log_probs.astype(np.float32)[keep]\n"
+                               "    nats = -np.mean(lp[np.arange(len(lp)), targets[keep]])\n"
+                               "    return {'bits': np.log2(np.exp(nats)), 'nats': nats, 'perplexity': np.exp(nats)}\n",
+        "beam_step": "def beam_step(step, tokens, state, scores, width):\n"
+                     "    log_probs, new_state = step(tokens, state)\n"
+                     "    total = (scores.reshape(-1, 1) + log_probs).astype(np.float32)\n"
+                     "    flat = total.reshape(-1)\n    best = np.argsort(-flat, kind='stable')[:width]\n"
+                     "    V = total.shape[1]\n    parents, toks = best // V, best % V\n"
+                     "    return parents, toks, flat[best], np.take(new_state, parents, axis=0)\n",
+        "linear_scan": "def linear_scan(a, b, h0):\n    A, B = a.astype(np.float32), b.astype(np.float32)\n"
+                       "    B = np.concatenate([A[:1] * h0 + B[:1], B[1:]])\n    d = 1\n    while d < len(A):\n"
+                       "        A_before = np.concatenate([np.ones_like(A[:d]), A[:-d]])\n"
+                       "        B_before = np.concatenate([np.zeros_like(B[:d]), B[:-d]])\n"
+                       "        A, B = A * A_before, A * B_before + B\n        d *= 2\n    return B\n",
+        "mingru_forward": "def mingru_forward(xs, h0, W_z, b_z, W_h, b_h):\n"
+                          "    xs = xs.astype(np.float32)\n"
+                          "    z = 1 / (1 + np.exp(-(W_z @ xs[..., None])[..., 0] - b_z))\n"
+                          "    return linear_scan(1 - z, z * ((W_h @ xs[..., None])[..., 0] + b_h), h0)\n",
+    },
+}
+
+
+def test_the_catalogue_is_covered_by_the_class():
+    """Every catalogued mistake of every exercise is made by one submission of the class above."""
+    said = {cell: {spec[1][cell] for spec in WRONG.values() if cell in spec[1]} for cell in (M, B, S, G)}
+    for exercise in ps6.EXERCISES:
+        for message, _ in exercise.mistakes:
+            assert any(d in message for d in said[exercise.test_cell]), (exercise.name, message)
+
+
+def test_beam_step_run_step_after_step_is_rnnlib_beam_search():
+    """The reference beam_step, run for a few steps with no end token, finds the sequence and score that
+    rnnlib.beam.beam_search finds, which tests/test_beam.py checks against an exhaustive search."""
+    rng = np.random.default_rng(5)
+    V, H = 5, 3
+    L, U, E = rng.standard_normal((V, V)), rng.standard_normal((H, V)), rng.standard_normal((V, H))
+
+    def step(tokens, state):
+        s = L[tokens] + state @ U
+        return s - np.log(np.exp(s).sum(axis=1, keepdims=True)), np.tanh(state + E[tokens])
+
+    for width in (1, 2, 4):
+        tokens, state, scores, prefixes = np.array([0]), np.zeros((1, H)), np.zeros(1), [[]]
+        for _ in range(4):
+            parents, tokens, scores, state = ps6.beam_step(step, tokens, state, scores, width)
+            prefixes = [prefixes[p] + [int(t)] for p, t in zip(parents, tokens)]
+        found, score = beam.beam_search(step, np.zeros((1, H)), 0, V, width, 4)  # end token V never comes
+        assert found[0] == prefixes[0] and np.isclose(score[0], scores[0])
+
+
+class TestProblemSet6(ProblemSetTests):
+    PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
