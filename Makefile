@@ -144,14 +144,37 @@ collect: $(STAMP) check-ps
 # following links, after a pre-flight (the solution must get full marks, the release none); each submission
 # within TIME_LIMIT seconds (default: its notebooks' limits + 60). Records the grades and writes feedback/
 # and grades.csv as each finishes, then reports/$(PS)/class_summary.{csv,html}.
-grade: $(STAMP) check-ps
-	$(BIN)/python -m grader grade $(PS) $(if $(UNSANDBOXED),--unsandboxed,) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT),)
+# STUDENT=<id> regrades that one student; NEW_GRADEBOOK=1 grades into an empty gradebook although another has grades.
+grade: $(STAMP) $(MATHJAX) check-ps
+	$(BIN)/python -m grader grade $(PS) $(if $(UNSANDBOXED),--unsandboxed,) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT),) \
+	  $(if $(STUDENT),--student '$(STUDENT)',) $(if $(NEW_GRADEBOOK),--new-gradebook,)
 
-# Return the feedback through the exchange (after grading the written answers in the formgrader).
-feedback: $(STAMP) check-ps
-	mkdir -p exchange
-	$(BIN)/nbgrader generate_feedback $(PS) --force
-	$(BIN)/nbgrader release_feedback $(PS)
+# Return the feedback through the exchange (after grading the written answers in the formgrader), with the late
+# penalties recomputed on the final totals; students with an answer awaiting a grader are listed and held back
+# unless FORCE=1 (exit status 3 when some were held). STUDENT=<id> for one. Rewrites grades.csv and reports/.
+feedback: $(STAMP) $(MATHJAX) check-ps
+	$(BIN)/python -m grader feedback $(PS) $(if $(STUDENT),--student '$(STUDENT)',) $(if $(FORCE),--force,)
+
+# grades.csv (a row per student, a column per problem set and per question) and reports/ from the gradebook;
+# FORMAT=canvas writes grades-canvas.csv for Canvas's gradebook import as well.
+.PHONY: grades roster extend migrate-db
+grades: $(STAMP)
+	$(BIN)/python -m grader grades --format $(or $(FORMAT),plain) $(if $(OUT),--to '$(OUT)',)
+
+# The class list (CSV: id, first_name, last_name, email[, canvas_id]) into the gradebook.
+roster: $(STAMP)
+	@test -n "$(FILE)" || { echo "say which file: make roster FILE=class.csv"; exit 2; }
+	$(BIN)/python -m grader roster '$(FILE)'
+
+# A later due date for one student, written to course.toml (e.g. UNTIL=2026-12-07T17:00:00Z).
+extend: $(STAMP) check-ps
+	@test -n "$(STUDENT)" -a -n "$(UNTIL)" || { echo "make extend PS=... STUDENT=<id> UNTIL=2026-12-07T17:00:00Z"; exit 2; }
+	$(BIN)/python -m grader extend $(PS) '$(STUDENT)' '$(UNTIL)'
+
+# Copy the whole gradebook in use (or FROM=<url>) into the empty database TO=<url>, and check every table.
+migrate-db: $(STAMP)
+	@test -n "$(TO)" || { echo "say where: make migrate-db TO=postgresql+psycopg://user@host/db"; exit 2; }
+	$(BIN)/python -m grader migrate-db '$(TO)' $(if $(FROM),--from '$(FROM)',)
 
 # Re-resolve the pinned tree from requirements.in (torch stays at the CPU wheel).
 lock:

@@ -48,12 +48,10 @@ if len(sys.argv) > 2 and sys.argv[1] == "validate" and not os.environ.get("GRADE
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties,
     CheckCellMetadata,
     ClearHiddenTests,
     ClearMarkScheme,
     ClearOutput,
-    GetGrades,
     IgnorePattern,
     LimitOutput,
     OverwriteKernelspec,
@@ -62,7 +60,14 @@ from nbgrader.preprocessors import (  # noqa: E402
 
 from grader.execute import SandboxedExecute  # noqa: E402
 from grader.gradebook import fix_add_submission  # noqa: E402
-from grader.inert import FeedbackExporter, InertNotebook, strip_files_prefix_and_clean  # noqa: E402
+from grader.inert import (  # noqa: E402
+    FeedbackExporter,
+    GetGradesAwaiting,
+    InertNotebook,
+    offline_mathjax,
+    strip_files_prefix_and_clean,
+)
+from grader.late import CourseLatePenalty  # noqa: E402
 from grader.notebooks import NormalizeNotebook, RepairFromRelease, RestoreCells  # noqa: E402
 from grader.verdicts import TrustedVerdicts  # noqa: E402
 
@@ -81,13 +86,19 @@ c.RestoreCells.missing_cell_notification = ("This cell (id: {cell_id}) was missi
 
 # Running: the sandboxed, crash-proof Execute step, then the trusted verdicts, then nbgrader's scoring.
 c.Autograde.autograde_preprocessors = [SandboxedExecute, TrustedVerdicts, IgnorePattern, LimitOutput,
-                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+                                       SaveAutoGrades, CourseLatePenalty, CheckCellMetadata]
 c.SandboxedExecute.timeout = 30              # seconds per cell; a hung cell is stopped and the rest still run
 c.SandboxedExecute.submission_timeout = 240  # seconds per notebook, hidden tests included
 c.SandboxedExecute.sandbox = os.environ.get("GRADER_UNSANDBOXED") != "1"
 
-# Feedback: the verdict lines, never the mark scheme of the written questions.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, CSSHTMLHeaderPreprocessor]
+# Late penalties: the policy, due dates and extensions are in course.toml (grader/late.py), and the penalty
+# is recomputed on the current total, manual grades included, at autograde and before every feedback page.
+c.CourseLatePenalty.course_file = os.path.join(c.CourseDirectory.root, "course.toml")
+
+# Feedback: the verdict lines, never the mark scheme of the written questions; a written answer not yet
+# graded says "awaiting a grader".
+c.GenerateFeedback.preprocessors = [CourseLatePenalty, GetGradesAwaiting, ClearHiddenTests, ClearMarkScheme,
+                                    CSSHTMLHeaderPreprocessor]
 
 # Every HTML page made from a graded notebook (feedback, and the formgrader's view, which runs in your
 # own Jupyter session) is inert: no student HTML, JavaScript or SVG output, Markdown cleaned of script;
@@ -95,9 +106,13 @@ c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme
 c.HTMLExporter.preprocessors = [InertNotebook]
 c.HTMLExporter.filters = {"strip_files_prefix": strip_files_prefix_and_clean}
 c.GenerateFeedback.exporter_class = FeedbackExporter
+# Math in feedback pages and in the formgrader is typeset offline by the MathJax pinned for the book.
+offline_mathjax()
 
 # `nbgrader collect` copies links as links (never what they point at) and leaves out pipes and devices.
 c.ExchangeFactory.collect = "grader.exchange.SafeCollect"
 
-# `nbgrader export` writes one row per student and assignment, with a column per graded cell.
+# `nbgrader export` writes the same grades.csv as `make grades`: a row per student, a column per problem set
+# and per question (--QuestionCsvExport.form=canvas for Canvas's gradebook import).
 c.ExportApp.plugin_class = "grader.export.QuestionCsvExport"
+c.QuestionCsvExport.root = c.CourseDirectory.root

@@ -1,6 +1,10 @@
 """``make grade PS=<name>``: grade a whole class in one command.
 
-    python -m grader grade ps1_recurrence [--workers 2] [--time-limit SECONDS] [--unsandboxed]
+    python -m grader grade ps1_recurrence [--student ID] [--workers 2] [--time-limit SECONDS] [--unsandboxed]
+
+``--student ID`` regrades that one student (``make grade PS=... STUDENT=...``); the others' grades stay.
+Before anything, grading stops when the gradebook in use has no grades but another one has
+(``gradebook_in_use``): a switch to PostgreSQL must be a migration (``make migrate-db``), not a fresh start.
 
 1. Checks that the sandbox works and can import this course's grader (or that ``--unsandboxed`` was
    asked for).
@@ -19,9 +23,9 @@
 5. As each submission finishes: backs up the gradebook (once, before the first write), records its
    grades from this process with nbgrader's own ``autograde`` (which takes the worker's outputs
    instead of running the notebook again), has a worker write its feedback from the gradebook, and
-   rewrites ``grades.csv``, with a column per question (at most every 5 s). At the end, or when
-   interrupted, writes ``grades.csv`` and what the class got wrong (``reports/<name>/class_summary.csv``
-   and ``.html``).
+   rewrites ``grades.csv``, with a column per question (at most every 5 s). The late penalty is
+   recomputed on each recorded total (``grader.late``). At the end, or when interrupted, writes
+   ``grades.csv`` and the dashboard (``reports/<name>/class_summary.html``, ``reports/index.html``).
 
 Nothing is left behind in the temporary folder, whether grading ends, fails or is interrupted.
 """
@@ -62,10 +66,14 @@ def main(argv=None):
     parser.add_argument("--unsandboxed", action="store_true",
                         help="run student code WITHOUT the sandbox (it can then read solutions/ and the gradebook)")
     parser.add_argument("--root", default=str(ROOT), help="the course folder (default: this repository)")
+    parser.add_argument("--student", default=None, help="regrade this student only")
+    parser.add_argument("--new-gradebook", action="store_true",
+                        help="grade into the gradebook in use even though it is empty and another one has grades")
     args = parser.parse_args(argv)
     try:
         report = grade_class(args.assignment, root=pathlib.Path(args.root), workers=args.workers,
-                             sandboxed=not args.unsandboxed, time_limit=args.time_limit)
+                             sandboxed=not args.unsandboxed, time_limit=args.time_limit, student=args.student,
+                             new_gradebook=args.new_gradebook)
     except KeyboardInterrupt:
         print("interrupted: the submissions graded so far are recorded (gradebook, feedback/, grades.csv)",
               file=sys.stderr)
@@ -73,8 +81,10 @@ def main(argv=None):
     return 0 if not report["failed"] else 1
 
 
-def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None, progress=True, time_limit=None):
-    """Grade every submission of ``assignment`` under ``root``; return a small report dict."""
+def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None, progress=True, time_limit=None,
+                student=None, new_gradebook=False):
+    """Grade every submission of ``assignment`` under ``root`` (or only ``student``'s); return a small
+    report dict."""
     started = time.monotonic()
     overrides = dict(overrides or {})
     if not sandboxed:
@@ -87,9 +97,18 @@ def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None
         raise SystemExit(f"the temporary folder {tempfile.gettempdir()} has too long a path: the kernels' sockets go "
                          f"in folders inside it, and a socket's path holds at most 107 bytes. Set TMPDIR to a folder "
                          f"of at most {MAX_TEMP_PATH} characters (e.g. TMPDIR=/tmp).")
+    if not new_gradebook:
+        gradebook_in_use(config, root)
+    from grader import late
+
+    policy = late.load(root)  # a course file that cannot be read stops grading before anything is written
     students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}"))
     if not students:
         raise SystemExit(f"no submissions under {root / 'submitted'}/*/{assignment}/")
+    if student is not None:
+        if student not in students:
+            raise SystemExit(f"no submission of {student!r} under {root / 'submitted'}/{student}/{assignment}/")
+        students = [student]
     release, solution = (root / folder / assignment for folder in (config.CourseDirectory.release_directory,
                                                                    config.CourseDirectory.source_directory))
     notebooks = _notebooks(release, assignment)
@@ -116,7 +135,7 @@ def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None
                 finished = pool.run()
                 held = _preflight(root, assignment, scratch, recording, finished, executed, notebooks, limit)
                 report["backup"] = backup_gradebook(config, root)
-                _register(_api(config), assignment)
+                _register(_api(config), assignment, policy)
                 recorder = _api(_config(root, recording))
                 for kind, student, problem in _progress(itertools.chain(held, finished), len(jobs) - 2, progress):
                     if kind == "feedback":
@@ -138,10 +157,9 @@ def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None
                 report["seconds_each"] = pool.seconds
         finally:
             if graded:
-                from grader.summary import write_summary
-
                 export_grades(config, root / "grades.csv")
-                report["summary"] = write_summary(root, assignment, students)
+                report["summary"] = write_reports(config, root, assignment, report["failed"], only=student)
+                _remember_gradebook(config, root)
     report["seconds"] = round(time.monotonic() - started, 1)
     written = f"; grades.csv, feedback/, {report['summary']['html']}" if report["summary"] else ""
     print(f"graded {len(students) - len(report['failed'])} of {len(students)} submissions of {assignment} in "
@@ -271,6 +289,7 @@ def _progress(outcomes, students, shown):
         for outcome in outcomes:
             yield outcome
             bar.update(outcome[0] == "grade")
+        bar.refresh()
 
 
 # ---- workers ---------------------------------------------------------------------------------------
@@ -437,7 +456,7 @@ def _api(config):
     return make_api(config)
 
 
-def _register(api, assignment):
+def _register(api, assignment, policy=None):
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(api.coursedir.db_url, course_id=api.coursedir.course_id) as gradebook:
@@ -449,6 +468,11 @@ def _register(api, assignment):
         result = api.generate_assignment(assignment, force=True, create=True)
         if not result["success"]:
             raise SystemExit(f"could not register {assignment}: {_last_line(result)}")
+    if policy is not None:
+        from grader import late
+
+        with Gradebook(api.coursedir.db_url, course_id=api.coursedir.course_id) as gradebook:
+            late.sync_due_dates(gradebook, policy)
 
 
 def _scratch_gradebook(root, assignment, scratch, overrides):
@@ -490,13 +514,98 @@ def backup_gradebook(config, root):
     return None
 
 
-def export_grades(config, path):
+def export_grades(config, path, form="plain"):
+    """Write ``path`` from the gradebook (late penalties recomputed first); returns how many students."""
     from nbgrader.api import Gradebook
 
-    from grader.export import QuestionCsvExport
+    from grader import export
 
     with Gradebook(config.CourseDirectory.db_url, course_id=config.CourseDirectory.course_id) as gradebook:
-        QuestionCsvExport(to=str(path)).export(gradebook)
+        return export.export(gradebook, pathlib.Path(config.CourseDirectory.root), path, form)
+
+
+def write_reports(config, root, assignment, failed=None, only=None):
+    """The dashboard of ``assignment`` and the course index, from the gradebook. ``failed``: what the
+    grading run could not grade (``only``: a run that regraded that one student, so the others' entries
+    are kept)."""
+    from grader.summary import NOT_GRADED, _read_json, write_summary
+
+    if failed is not None and only is not None:
+        kept = {k: v for k, v in _read_json(root / "reports" / assignment / NOT_GRADED).items() if k != only}
+        failed = {**kept, **failed}
+    return write_summary(root, assignment, db_url=config.CourseDirectory.db_url, failed=failed,
+                         course_id=config.CourseDirectory.course_id)
+
+
+# ---- one gradebook at a time ---------------------------------------------------------------------
+
+IN_USE = ".gradebook-in-use"  # in the course folder: the gradebook (password hidden) grades were last written to
+
+
+def shown_url(url):
+    """``url`` with any password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]
+
+
+def submissions_in(url):
+    """How many submissions the gradebook at ``url`` holds (0 when it does not exist or cannot be read),
+    without creating it."""
+    import sqlalchemy
+
+    if url.startswith("sqlite:///") and not pathlib.Path(url[len("sqlite:///"):]).is_file():
+        return 0
+    try:
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.connect() as connection:
+                if not sqlalchemy.inspect(connection).has_table("submitted_assignment"):
+                    return 0
+                return connection.execute(sqlalchemy.text("select count(*) from submitted_assignment")).scalar()
+        finally:
+            engine.dispose()
+    except Exception:
+        return 0
+
+
+def gradebook_in_use(config, root):
+    """SystemExit, saying what to do, when the gradebook in use holds no submission but another one does
+    (the course folder's SQLite file, or the gradebook grades were last written to)."""
+    url = config.CourseDirectory.db_url
+    if submissions_in(url):
+        return
+    others = []
+    default = f"sqlite:///{pathlib.Path(root) / 'gradebook.db'}"
+    if pathlib.Path(url.replace("sqlite:///", "")) != pathlib.Path(default.replace("sqlite:///", "")):
+        others.append(default)
+    marker = pathlib.Path(root) / IN_USE
+    if marker.is_file():
+        last = marker.read_text().strip()
+        if last and last not in (shown_url(url), *others):
+            others.append(last)
+    for other in others:
+        count = submissions_in(other) if "***" not in other else None
+        if count == 0:
+            continue
+        held = f"holds {count} submission(s)" if count else "is where grades were last written"
+        raise SystemExit(
+            f"make grade stopped: the gradebook in use ({shown_url(url)}) has no grades, "
+            f"but {shown_url(other)} {held}. "
+            f"Grading now would start a new gradebook without them (due dates, manual grades, comments). "
+            f"To move them: make migrate-db TO='{shown_url(url)}' (from {shown_url(other)}). To keep using the "
+            f"other one, set GRADER_DB_URL to it (or unset it for the course folder's gradebook.db). To start an "
+            f"empty gradebook anyway: make grade ... NEW_GRADEBOOK=1.")
+
+
+def _remember_gradebook(config, root):
+    try:
+        (pathlib.Path(root) / IN_USE).write_text(shown_url(config.CourseDirectory.db_url) + "\n")
+    except OSError:
+        pass
 
 
 def _last_line(result):

@@ -11,10 +11,20 @@ the formgrader's view):
 - ``strip_files_prefix_and_clean`` replaces the filter that every template applies to rendered Markdown,
   so raw HTML in a student's Markdown cell is cleaned to a list of harmless tags (``<script>``,
   ``onerror=``, ``javascript:`` links, remote images and ``style`` do not survive).
-- ``FeedbackExporter`` writes each feedback page with a Content-Security-Policy that lets it load
-  MathJax and nothing else, should anything slip through.
+- ``FeedbackExporter`` writes each feedback page with a Content-Security-Policy that runs the page's own
+  MathJax scripts (allowed by their hashes) and nothing else, should anything slip through; it also shows
+  a written answer that no one has graded yet as "awaiting a grader" instead of a score of 0.
+- ``offline_mathjax`` makes the feedback pages and the formgrader's views typeset math offline, with the
+  MathJax pinned in ``package.json`` for the book (its ``tex-svg.js`` inside the page: a feedback page is
+  one file, handed to a student on its own), instead of nbconvert's MathJax 2 from a CDN; a few lines give
+  the formgrader's own script the MathJax 2 calls it makes.
 """
 
+import base64
+import functools
+import hashlib
+import json
+import pathlib
 import re
 
 import bleach
@@ -28,11 +38,70 @@ SAFE_DATA = ("text/plain", "image/png", "image/jpeg", "image/gif")
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 LANGUAGE = {"name": "python", "pygments_lexer": "ipython3", "codemirror_mode": {"name": "ipython", "version": 3},
             "mimetype": "text/x-python", "file_extension": ".py", "nbconvert_exporter": "python"}
-MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/"
-# MathJax (the feedback template loads it, with its Safe extension) evaluates its own configuration
-# block, hence 'unsafe-eval'; no inline script runs, and nothing loads from anywhere else.
-CSP = (f"default-src 'none'; script-src {MATHJAX} 'unsafe-eval'; style-src 'unsafe-inline' {MATHJAX}; "
-       f"font-src data: {MATHJAX}; img-src data:; base-uri 'none'; form-action 'none'")
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+MATHJAX_FILE = ROOT / "node_modules" / "mathjax" / "es5" / "tex-svg.js"
+MATHJAX_CONFIG = ("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], processEscapes: true, "
+                  "processEnvironments: true}, svg: {fontCache: 'global'}, options: {enableMenu: false}};")
+# The calls the formgrader's formgrade.js makes to MathJax 2 (Hub.Startup.signal, Hub.Queue), on MathJax 3.
+MATHJAX_SHIM = ("(function () { var M = window.MathJax; if (!M || !M.startup) { return; }"
+                " var ready = M.startup.promise;"
+                " M.Hub = {Config: function () {}, Typeset: function () { return M.typesetPromise(); },"
+                " Queue: function () { var jobs = arguments; ready.then(function () { for (var i = 0; i < jobs.length;"
+                " i++) { var job = jobs[i]; if (typeof job === 'function') { job(); } else if (job && job[0] ==="
+                " 'Typeset') { M.typesetPromise(job[2] ? [job[2]] : undefined); } } }); },"
+                " Startup: {signal: {Interest: function (f) { ready.then(function () { f('End'); }); }}}}; })();")
+
+
+@functools.lru_cache(maxsize=1)
+def mathjax_scripts():
+    """The inline scripts that typeset a page's math offline: configuration, the pinned MathJax, the
+    shim. Empty when ``npm ci`` has not installed the pinned MathJax (math then shows as TeX)."""
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["mathjax"]
+    try:
+        installed = json.loads((MATHJAX_FILE.parent.parent / "package.json").read_text())["version"]
+        body = MATHJAX_FILE.read_text()
+    except (OSError, ValueError, KeyError):
+        return ()
+    if installed != pinned:
+        return ()
+    return (MATHJAX_CONFIG, body.replace("</script", "<\\/script"), MATHJAX_SHIM)
+
+
+def mathjax_html():
+    return "".join(f"<script>{script}</script>\n" for script in mathjax_scripts())
+
+
+def _hash(script):
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+
+def csp():
+    """The feedback pages' policy: only their own MathJax scripts run (by hash), nothing loads."""
+    scripts = " ".join(_hash(s) for s in mathjax_scripts()) or "'none'"
+    return (f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; font-src data:; "
+            "img-src data:; base-uri 'none'; form-action 'none'")
+
+
+MATHJAX_MACRO = "{%- macro mathjax(url='') -%}{{ course_mathjax() }}{%- endmacro %}"
+
+
+def offline_mathjax():
+    """Make every feedback and formgrader page (nbconvert's templates ``feedback`` and ``formgrade``)
+    load the course's own MathJax instead of nbconvert's CDN one. Called from ``nbgrader_config.py``."""
+    if getattr(HTMLExporter, "_course_mathjax", False):
+        return
+    original = HTMLExporter._create_environment
+
+    def _create_environment(self):
+        environment = original(self)
+        if self.template_name in ("feedback", "formgrade"):
+            environment.loader = jinja2.ChoiceLoader([jinja2.DictLoader({"mathjax.html.j2": MATHJAX_MACRO}),
+                                                      environment.loader])
+            environment.globals["course_mathjax"] = mathjax_html
+        return environment
+
+    HTMLExporter._create_environment = _create_environment
+    HTMLExporter._course_mathjax = True
 
 
 class InertNotebook(Preprocessor):
@@ -127,7 +196,8 @@ _COMPILED = _CompiledTemplates()
 
 
 class FeedbackExporter(HTMLExporter):
-    """nbgrader's feedback pages, with a Content-Security-Policy as the first thing in their head."""
+    """nbgrader's feedback pages, with a Content-Security-Policy as the first thing in their head, and
+    "awaiting a grader" for the written answers no one has graded yet."""
 
     def _create_environment(self):
         environment = super()._create_environment()
@@ -136,5 +206,49 @@ class FeedbackExporter(HTMLExporter):
 
     def from_notebook_node(self, nb, resources=None, **kw):
         output, resources = super().from_notebook_node(nb, resources, **kw)
-        meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        return output.replace("<head>", f"<head>\n{meta}", 1), resources
+        meta = f'<meta http-equiv="Content-Security-Policy" content="{csp()}">'
+        awaiting = (resources or {}).get("nbgrader", {}).get("awaiting") or {}
+        output = GLYPHICONS.sub("", output)  # bootstrap's icon font: not shipped, never used, blocked by the CSP
+        return mark_awaiting(output.replace("<head>", f"<head>\n{meta}", 1), awaiting), resources
+
+
+GLYPHICONS = re.compile(r"@font-face\s*\{[^}]*Glyphicons Halflings[^}]*\}")
+
+
+AWAITING = "awaiting a grader"
+
+
+def mark_awaiting(page, awaiting):
+    """``page`` with each of ``awaiting`` (``{grade_id: points}``: written answers not graded yet) shown
+    as awaiting a grader instead of "Score: 0.0 / points", in the contents and above the answer."""
+    for grade_id, points in awaiting.items():
+        anchor = re.escape(grade_id)
+        zero = rf"Score: 0\.0 / {re.escape(str(round(float(points), 2)))}"
+        page = re.sub(rf'(<a href="#{anchor}">[^<]*</a> )\({zero}\)',
+                      rf"\1(<em>{AWAITING}</em>, {float(points):g} points)", page, count=1)
+        page = re.sub(rf'(<a name="{anchor}"></a>.*?){zero}', rf"\1<em>Score: {AWAITING}</em> (of {float(points):g})",
+                      page, count=1, flags=re.DOTALL)
+    if awaiting:
+        page = re.sub(r"(<h4>[^<]*\(Score: [^)]*)\)", rf"\1; a written answer is {AWAITING})", page, count=1)
+    return page
+
+
+# ---- nbgrader's GetGrades, telling a written answer not graded yet from a 0 --------------------------
+
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+
+class GetGradesAwaiting(GetGrades):
+    """nbgrader's ``GetGrades``, which also lists in ``resources["nbgrader"]["awaiting"]`` the graded cells
+    still waiting for a person (``{grade_id: points}``), for ``FeedbackExporter`` to say so."""
+
+    def preprocess(self, nb, resources):
+        resources["nbgrader"]["awaiting"] = {}
+        return super().preprocess(nb, resources)
+
+    def _get_score(self, cell, resources):
+        super()._get_score(cell, resources)
+        grade = self.gradebook.find_grade(cell.metadata["nbgrader"]["grade_id"], self.notebook_id,
+                                          self.assignment_id, self.student_id)
+        if grade.needs_manual_grade and grade.manual_score is None:  # grader.export.awaits_grader
+            resources["nbgrader"]["awaiting"][grade.name] = grade.max_score
