@@ -100,7 +100,9 @@ bench: $(STAMP) system
 	$(BIN)/python bench/bench_grading.py
 
 # Rewrites grader/references/*.json (hidden cases, reference outputs) and grader/visible/*.json from rnnlib
-# and the instructor notebooks, bit for bit, then regenerates exercises/.
+# and the instructor notebooks, bit for bit, then regenerates exercises/. With a course secret (GRADER_SECRET,
+# or a file named by c.Grader.secret_file in nbgrader_config.py) the hidden inputs derive from the secret and
+# the references go to secret-references/ instead, which grading then reads (grader/secret.py).
 references: $(STAMP)
 	$(BIN)/python -m grader.references
 	$(MAKE) exercises

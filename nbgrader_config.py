@@ -32,6 +32,14 @@ c.CourseDirectory.db_url = os.environ.get("GRADER_DB_URL", f"sqlite:///{c.Course
 # GRADER_EXCHANGE_ROOT moves it (for both, and for tests); to move it for good, change the default here.
 c.Exchange.root = os.environ.get("GRADER_EXCHANGE_ROOT", "/srv/nbgrader/exchange")
 
+# Hidden cases from a course secret (grader/secret.py). Without one, grading uses the committed hidden cases,
+# which anyone can read in the public repository, and says so. A real class sets GRADER_SECRET, or names a
+# file here (outside the repository, chmod 600), and runs `make references` on the grading host; with
+# per_student = True (or GRADER_PER_STUDENT=1) each student's hidden inputs also derive from their id,
+# computed at grading time.
+c.Grader.secret_file = os.environ.get("GRADER_SECRET_FILE", "")
+c.Grader.per_student = os.environ.get("GRADER_PER_STUDENT") == "1"
+
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 

@@ -237,8 +237,9 @@ class SandboxedExecute(Execute):
         notebook = self.resources.get("nbgrader", {}).get("notebook")
         if module is None or f"{notebook}.ipynb" != module.NOTEBOOK:
             return
-        references = problem_sets.references(assignment)["exercises"]
-        standins = hidden_standins(assignment)
+        student = self.resources.get("nbgrader", {}).get("student")  # per-student cases (grader/secret.py)
+        references = problem_sets.references(assignment, student)["exercises"]
+        standins = hidden_standins(assignment, student)
         replay = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code" and c.source.strip()
                   and str(i) not in self._events]
         test_cells = {c.metadata.get("nbgrader", {}).get("grade_id"): str(i) for i, c in enumerate(self.nb.cells)}

@@ -32,10 +32,13 @@ class Exercise:
     outputs: tuple = ()  # names of the values a function returns several of, e.g. ("dx", "dh_prev", ...)
     decimals: int = 3  # hidden inputs are rounded, so they read like the visible ones
 
-    def hidden(self):
-        """The hidden cases as ``[{"case", "args"}]`` with inputs rounded and arrays as nested lists."""
+    def hidden(self, student=None):
+        """The hidden cases as ``[{"case", "args"}]`` with inputs rounded and arrays as nested lists, drawn
+        from ``seed``, or from the course secret (and ``student``'s id) when there is one (grader/secret.py)."""
+        from grader.secret import hidden_seed
+
         cases = []
-        for label, args in self.hidden_cases(np.random.default_rng(self.seed)):
+        for label, args in self.hidden_cases(np.random.default_rng(hidden_seed(self.seed, student))):
             cases.append({"case": label, "args": {k: _plain(v, self.decimals) for k, v in args.items()}})
         return cases
 

@@ -114,13 +114,13 @@ def _with_expected(exercise, case):
 
 
 @functools.cache
-def hidden_standins(assignment):
+def hidden_standins(assignment, student=None):
     """``{exercise: stand-ins}`` for each exercise that calls helpers: the calls the instructor's solution
     makes to them on the hidden cases, with the answers, in the form of a visible check's stand-ins.
     Computed in the grader's process at grading time, so that the kernel is sent answers, never code."""
     module = problem_sets.load(assignment)
     sources = solution_sources(nbformat.read(problem_sets.solution_notebook(assignment), as_version=4))
-    cases = problem_sets.references(assignment)["exercises"]
+    cases = problem_sets.references(assignment, student)["exercises"]
     return {exercise.name: {"helpers": list(exercise.helpers),
                             **_helper_calls(exercise, cases[exercise.name]["hidden"], sources, module)}
             for exercise in module.EXERCISES if exercise.helpers}

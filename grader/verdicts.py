@@ -27,7 +27,7 @@ class TrustedVerdicts(NbGraderPreprocessor):
         module = problem_sets.load(info.get("assignment", ""))
         if module is None or f"{info.get('notebook')}.ipynb" != module.NOTEBOOK:
             return nb, resources
-        references = problem_sets.references(info["assignment"])["exercises"]
+        references = problem_sets.references(info["assignment"], info.get("student"))["exercises"]
         state = resources.get("grader", {})
         cells = {c.metadata.get("nbgrader", {}).get("grade_id"): (i, c) for i, c in enumerate(nb.cells)}
         passed, summary = {}, {}
