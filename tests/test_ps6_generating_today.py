@@ -122,62 +122,64 @@ WRONG = {
                               {S: "linear_scan: on the case 'T = 33"}),
 }
 
-# Correct answers written differently: all must get full marks.
-RIGHT = {
-    "loops": {
-        "perplexity_and_bits": "def perplexity_and_bits(log_probs, targets, mask):\n    total, count = 0.0, 0\n"
-                               "    T, N, V = log_probs.shape\n    for t in range(T):\n        for n in range(N):\n"
-                               "            if mask[t, n]:\n"
-                               "                total -= log_probs[t, n, int(targets[t, n])]\n"
-                               "                count += 1\n    L = total / count\n    import math\n"
-                               "    return dict(nats=L, perplexity=math.exp(L), bits=L / math.log(2))\n",
-        "beam_step": "def beam_step(step, tokens, state, scores, width):\n"
-                     "    log_probs, new_state = step(tokens, state)\n    B, V = log_probs.shape\n"
-                     "    found = sorted(((scores[b] + log_probs[b, v], -(b * V + v), b, v) for b in range(B)\n"
-                     "                    for v in range(V)), reverse=True)[:width]\n"
-                     "    parents = [b for _, _, b, _ in found]\n"
-                     "    return (parents, [v for _, _, _, v in found], [s for s, _, _, _ in found],\n"
-                     "            np.array([new_state[b] for b in parents]))\n",
-        # the work-efficient scan, padded with identity steps to a power of 2
-        "linear_scan": "def linear_scan(a, b, h0):\n    T = len(a)\n    size = 1\n    while size < T:\n"
-                       "        size *= 2\n    A = np.concatenate([a, np.ones((size - T,) + a.shape[1:])])\n"
-                       "    B = np.concatenate([b, np.zeros((size - T,) + b.shape[1:])])\n"
-                       "    B[0] = a[0] * h0 + b[0]\n    d = 1\n    while d < size:\n"
-                       "        A2, B2 = A.copy(), B.copy()\n"
-                       "        A2[2 * d - 1::2 * d] = A[2 * d - 1::2 * d] * A[d - 1::2 * d]\n"
-                       "        B2[2 * d - 1::2 * d] = A[2 * d - 1::2 * d] * B[d - 1::2 * d] + B[2 * d - 1::2 * d]\n"
-                       "        A, B, d = A2, B2, 2 * d\n    d //= 2\n    while d >= 1:\n"
-                       "        A2, B2 = A.copy(), B.copy()\n"
-                       "        A2[3 * d - 1::2 * d] = A[3 * d - 1::2 * d] * A[2 * d - 1:-d:2 * d]\n"
-                       "        B2[3 * d - 1::2 * d] = (A[3 * d - 1::2 * d] * B[2 * d - 1:-d:2 * d]\n"
-                       "                                + B[3 * d - 1::2 * d])\n"
-                       "        A, B, d = A2, B2, d // 2\n    return B[:T]\n",
-        "mingru_forward": "def mingru_forward(xs, h0, W_z, b_z, W_h, b_h):\n"
-                          "    z = 0.5 * (1 + np.tanh(0.5 * np.einsum('tnd,hd->tnh', xs, W_z) + 0.5 * b_z))\n"
-                          "    return linear_scan(1 - z, z * np.einsum('tnd,hd->tnh', xs, W_h) + z * b_h, h0)\n",
-    },
-    "float32_and_columns": {
-        "perplexity_and_bits": "def perplexity_and_bits(log_probs, targets, mask):\n"
-                               "    keep = mask.astype(bool)\n    lp = log_probs.astype(np.float32)[keep]\n"
-                               "    nats = -np.mean(lp[np.arange(len(lp)), targets[keep]])\n"
-                               "    return {'bits': np.log2(np.exp(nats)), 'nats': nats, 'perplexity': np.exp(nats)}\n",
-        "beam_step": "def beam_step(step, tokens, state, scores, width):\n"
-                     "    log_probs, new_state = step(tokens, state)\n"
-                     "    total = (scores.reshape(-1, 1) + log_probs).astype(np.float32)\n"
-                     "    flat = total.reshape(-1)\n    best = np.argsort(-flat, kind='stable')[:width]\n"
-                     "    V = total.shape[1]\n    parents, toks = best // V, best % V\n"
-                     "    return parents, toks, flat[best], np.take(new_state, parents, axis=0)\n",
-        "linear_scan": "def linear_scan(a, b, h0):\n    A, B = a.astype(np.float32), b.astype(np.float32)\n"
-                       "    B = np.concatenate([A[:1] * h0 + B[:1], B[1:]])\n    d = 1\n    while d < len(A):\n"
-                       "        A_before = np.concatenate([np.ones_like(A[:d]), A[:-d]])\n"
-                       "        B_before = np.concatenate([np.zeros_like(B[:d]), B[:-d]])\n"
-                       "        A, B = A * A_before, A * B_before + B\n        d *= 2\n    return B\n",
-        "mingru_forward": "def mingru_forward(xs, h0, W_z, b_z, W_h, b_h):\n"
-                          "    xs = xs.astype(np.float32)\n"
-                          "    z = 1 / (1 + np.exp(-(W_z @ xs[..., None])[..., 0] - b_z))\n"
-                          "    return linear_scan(1 - z, z * ((W_h @ xs[..., None])[..., 0] + b_h), h0)\n",
-    },
+# Correct answers written differently. The class's WRONG submissions hold some of them too, in the cells
+# they do not get wrong (where they must get full marks as well).
+LOOPS = {
+    "perplexity_and_bits": "def perplexity_and_bits(log_probs, targets, mask):\n    total, count = 0.0, 0\n"
+                           "    T, N, V = log_probs.shape\n    for t in range(T):\n        for n in range(N):\n"
+                           "            if mask[t, n]:\n"
+                           "                total -= log_probs[t, n, int(targets[t, n])]\n"
+                           "                count += 1\n    L = total / count\n    import math\n"
+                           "    return dict(nats=L, perplexity=math.exp(L), bits=L / math.log(2))\n",
+    "beam_step": "def beam_step(step, tokens, state, scores, width):\n"
+                 "    log_probs, new_state = step(tokens, state)\n    B, V = log_probs.shape\n"
+                 "    found = sorted(((scores[b] + log_probs[b, v], -(b * V + v), b, v) for b in range(B)\n"
+                 "                    for v in range(V)), reverse=True)[:width]\n"
+                 "    parents = [b for _, _, b, _ in found]\n"
+                 "    return (parents, [v for _, _, _, v in found], [s for s, _, _, _ in found],\n"
+                 "            np.array([new_state[b] for b in parents]))\n",
+    # the work-efficient scan (Blelloch), in float32, padded with identity steps to a power of 2
+    "linear_scan": "def linear_scan(a, b, h0):\n    T = len(a)\n    size = 1\n    while size < T:\n"
+                   "        size *= 2\n"
+                   "    A = np.concatenate([a, np.ones((size - T,) + a.shape[1:])]).astype(np.float32)\n"
+                   "    B = np.concatenate([b, np.zeros((size - T,) + b.shape[1:])]).astype(np.float32)\n"
+                   "    B[0] = a[0] * h0 + b[0]\n    d = 1\n    while d < size:\n"
+                   "        A2, B2 = A.copy(), B.copy()\n"
+                   "        A2[2 * d - 1::2 * d] = A[2 * d - 1::2 * d] * A[d - 1::2 * d]\n"
+                   "        B2[2 * d - 1::2 * d] = A[2 * d - 1::2 * d] * B[d - 1::2 * d] + B[2 * d - 1::2 * d]\n"
+                   "        A, B, d = A2, B2, 2 * d\n    d //= 2\n    while d >= 1:\n"
+                   "        A2, B2 = A.copy(), B.copy()\n"
+                   "        A2[3 * d - 1::2 * d] = A[3 * d - 1::2 * d] * A[2 * d - 1:-d:2 * d]\n"
+                   "        B2[3 * d - 1::2 * d] = (A[3 * d - 1::2 * d] * B[2 * d - 1:-d:2 * d]\n"
+                   "                                + B[3 * d - 1::2 * d])\n"
+                   "        A, B, d = A2, B2, d // 2\n    return B[:T]\n",
+    "mingru_forward": "def mingru_forward(xs, h0, W_z, b_z, W_h, b_h):\n"
+                      "    xs = xs.astype(np.float32)\n"
+                      "    z = 1 / (1 + np.exp(-(W_z @ xs[..., None])[..., 0] - b_z))\n"
+                      "    return linear_scan(1 - z, z * ((W_h @ xs[..., None])[..., 0] + b_h), h0)\n",
 }
+FLOAT32 = {
+    "perplexity_and_bits": "def perplexity_and_bits(log_probs, targets, mask):\n"
+                           "    keep = mask.astype(bool)\n    lp = log_probs.astype(np.float32)[keep]\n"
+                           "    nats = -np.mean(lp[np.arange(len(lp)), targets[keep]])\n"
+                           "    return {'bits': np.log2(np.exp(nats)), 'nats': nats, 'perplexity': np.exp(nats)}\n",
+    "beam_step": "def beam_step(step, tokens, state, scores, width):\n"
+                 "    log_probs, new_state = step(tokens, state)\n"
+                 "    total = (scores.reshape(-1, 1) + log_probs).astype(np.float32)\n"
+                 "    flat = total.reshape(-1)\n    best = np.argsort(-flat, kind='stable')[:width]\n"
+                 "    V = total.shape[1]\n    parents, toks = best // V, best % V\n"
+                 "    return parents, toks, flat[best], np.take(new_state, parents, axis=0)\n",
+}
+# a minGRU with einsum and the sigmoid through tanh, calling linear_scan: when the scan fails, it is graded
+# with a correct scan in its place, which must answer its calls
+EINSUM_MINGRU = ("def mingru_forward(xs, h0, W_z, b_z, W_h, b_h):\n"
+                 "    z = 0.5 * (1 + np.tanh(0.5 * np.einsum('tnd,hd->tnh', xs, W_z) + 0.5 * b_z))\n"
+                 "    return linear_scan(1 - z, z * np.einsum('tnd,hd->tnh', xs, W_h) + z * b_h, h0)\n")
+WRONG["mistakes_7"][0]["mingru_forward"] = mingru(z="1 / (1 + np.exp(-(W_z @ xs[..., None])[..., 0] - b_z))",
+                                                  candidate="(W_h @ xs[..., None])[..., 0] + b_h")
+WRONG["mistakes_9"][0]["mingru_forward"] = EINSUM_MINGRU
+WRONG["fits_the_sanity_cases"][0].update(FLOAT32, mingru_forward=EINSUM_MINGRU)
+RIGHT = {"loops_float32_and_a_work_efficient_scan": LOOPS}
 
 
 def test_the_catalogue_is_covered_by_the_class():

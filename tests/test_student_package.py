@@ -46,7 +46,7 @@ def test_the_wheel_holds_only_check_comparison_and_visible_cases(wheel):
 
 def test_no_solution_line_model_answer_or_hidden_value_is_in_the_wheel(wheel):
     assert student_package.leaks_in(wheel, ["ps1_recurrence", "ps2_bptt", "ps3_gradient_decay", "ps4_lstm",
-                                            "ps5_gru"]) == []
+                                            "ps5_gru", "ps6_generating_today"]) == []
 
 
 def test_the_leak_search_finds_a_solution_line_and_a_hidden_value(tmp_path):
