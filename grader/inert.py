@@ -40,8 +40,11 @@ LANGUAGE = {"name": "python", "pygments_lexer": "ipython3", "codemirror_mode": {
             "mimetype": "text/x-python", "file_extension": ".py", "nbconvert_exporter": "python"}
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MATHJAX_FILE = ROOT / "node_modules" / "mathjax" / "es5" / "tex-svg.js"
+# No `autoload` and no `require`: a student's TeX cannot load an extension (from a CDN, in the formgrader)
+# nor reach \href, \class or \style (the html extension), which would put links or styles in the page.
 MATHJAX_CONFIG = ("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], processEscapes: true, "
-                  "processEnvironments: true}, svg: {fontCache: 'global'}, options: {enableMenu: false}};")
+                  "processEnvironments: true, packages: {'[-]': ['autoload', 'require']}}, "
+                  "svg: {fontCache: 'global'}, options: {enableMenu: false}};")
 # The calls the formgrader's formgrade.js makes to MathJax 2 (Hub.Startup.signal, Hub.Queue), on MathJax 3.
 MATHJAX_SHIM = ("(function () { var M = window.MathJax; if (!M || !M.startup) { return; }"
                 " var ready = M.startup.promise;"

@@ -193,9 +193,15 @@ def test_dashboard_and_feedback_work_offline_in_headless_chromium(term):
     sys.path.insert(0, sys_path)
     from browser_check import BROWSER_ARGS, CHROMIUM
 
+    from grader.inert import csp, mathjax_html
+
     reports = term.root / "reports"
+    tex = term.root / "tex.html"  # a student's TeX may not make a link, nor load an extension
+    tex.write_text(f'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="{csp()}">'
+                   f"{mathjax_html()}</head><body><p>$\\href{{javascript:XSS()}}{{x}}$ and $\\require{{cancel}}$ "
+                   "and $\\sigma(W_{hh} h_{t-1})$</p></body></html>")
     pages = {"summary": reports / PS / "class_summary.html", "index": reports / "index.html",
-             "feedback": next((term.root / "feedback" / "bob" / PS).glob("*.html"))}
+             "feedback": next((term.root / "feedback" / "bob" / PS).glob("*.html")), "tex": tex}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, timeout=60_000)
         try:
@@ -226,6 +232,7 @@ def test_dashboard_and_feedback_work_offline_in_headless_chromium(term):
         assert info["blocked"] == [] and info["errors"] == [], (name, info)
     assert seen["summary"]["images"] and all(w > 100 for w in seen["summary"]["images"]), "the histogram shows"
     assert seen["feedback"]["math"] > 0 and seen["feedback"]["mathErrors"] == 0, "math typeset offline"
+    assert seen["tex"]["math"] == 3 and seen["tex"]["links"] == [], seen["tex"]
     for link in seen["summary"]["links"] + seen["index"]["links"]:
         target = pathlib.Path(link.split("#")[0].removeprefix("file://"))
         assert target.is_file(), link
