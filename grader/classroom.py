@@ -47,7 +47,7 @@ import sys
 import tempfile
 import time
 
-from grader import problem_sets, sandbox
+from grader import problem_sets, sandbox, similarity
 
 ROOT = problem_sets.ROOT
 PREFLIGHT = {".solution": "the instructor's solution", ".release": "the blank release"}  # no student id
@@ -159,6 +159,7 @@ def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None
             if graded:
                 export_grades(config, root / "grades.csv")
                 report["summary"] = write_reports(config, root, assignment, report["failed"], only=student)
+                report["similarity"] = similarity.write_report(root, assignment)  # reports/<PS>/similarity.html
                 _remember_gradebook(config, root)
     report["seconds"] = round(time.monotonic() - started, 1)
     written = f"; grades.csv, feedback/, {report['summary']['html']}" if report["summary"] else ""
