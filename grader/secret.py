@@ -75,6 +75,11 @@ def course_secret():
     if path == ROOT or ROOT in path.parents:
         raise SecretError(f"the course secret {path} is inside the repository: keep it outside, where a "
                           "commit cannot publish it")
+    shown = [top for top in ("/etc", "/usr", "/bin", "/sbin", "/lib", "/opt", sys.prefix)
+             if str(path).startswith(top.rstrip("/") + "/")]
+    if shown:
+        raise SecretError(f"the course secret {path} is under {shown[0]}, which the grading sandbox shows to "
+                          "student code: keep it in the instructor's home or under /srv")
     try:
         mode = path.stat().st_mode
         text = path.read_bytes().strip()

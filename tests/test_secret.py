@@ -78,6 +78,10 @@ def test_the_secret_file_must_be_private_and_outside_the_repository(clean, tmp_p
     clean.setenv("GRADER_SECRET_FILE", str(problem_sets.ROOT / "README.md"))
     with pytest.raises(secret.SecretError, match="inside the repository"):
         secret.course_secret()
+    _clear()
+    clean.setenv("GRADER_SECRET_FILE", "/etc/hostname")
+    with pytest.raises(secret.SecretError, match="which the grading sandbox shows"):
+        secret.course_secret()
 
 
 def test_per_student_cases_differ_between_students_and_are_graded_in_the_graders_process(clean, tmp_path):
