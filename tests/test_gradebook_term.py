@@ -345,3 +345,26 @@ def test_migrating_to_postgresql_keeps_every_grade_comment_and_due_date(term, tm
             migrate.migrate(source, server.url)
     finally:
         server.stop()
+
+
+def test_the_dashboard_names_crashes_and_timeouts(tmp_path):
+    """Without grading: verdicts as the trusted step stores them, and what a run could not grade."""
+    import nbformat
+
+    from grader.summary import write_summary
+
+    for student, verdict in {"kim": {"kind": "crash: the kernel died", "message": "rnn_step: the kernel died"},
+                             "lee": {"message": "rnn_step: the test did not run: stopped after 30 s (an endless "
+                                                "loop?)"}}.items():
+        folder = tmp_path / "autograded" / student / PS
+        folder.mkdir(parents=True)
+        nb = nbformat.v4.new_notebook(metadata={"grader": {"verdicts": {"rnn_step": {
+            "test_cell": "test_rnn_step", "passed": False, "mistake": None, **verdict}}}})
+        nbformat.write(nb, folder / NOTEBOOK)
+    summary = write_summary(tmp_path, PS, ["kim", "lee"], failed={"max": "not graded: its time limit of 300 s was "
+                                                                          "reached and its grading was stopped"})
+    page = pathlib.Path(summary["html"]).read_text()
+    crashes = page.split("id='crashes'")[1]
+    assert "kim" in crashes and "crash: the kernel died" in crashes
+    assert "max" in crashes and "timeout: not graded" in crashes
+    assert summary["counts"]["rnn_step"]["students"]["crash: the kernel died"] == ["kim"]
