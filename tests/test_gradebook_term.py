@@ -368,3 +368,16 @@ def test_the_dashboard_names_crashes_and_timeouts(tmp_path):
     assert "kim" in crashes and "crash: the kernel died" in crashes
     assert "max" in crashes and "timeout: not graded" in crashes
     assert summary["counts"]["rnn_step"]["students"]["crash: the kernel died"] == ["kim"]
+
+
+def test_the_grading_progress_bar_reaches_its_total(capsys):
+    """Issue 20 item 9: a bar that zipped its items with the students stopped one short."""
+    from grader.classroom import _progress
+    from grader.instructor import _bar
+
+    outcomes = [("grade", "a", None), ("feedback", "a", None), ("grade", "b", None), ("grade", "c", "x"),
+                ("feedback", "b", None)]
+    assert list(_progress(iter(outcomes), 3, True)) == outcomes
+    assert list(_bar(["a", "b", "c"], True, "writing feedback")) == ["a", "b", "c"]
+    printed = capsys.readouterr().err
+    assert "grading: 100%" in printed and "3/3" in printed and "writing feedback: 100%" in printed
