@@ -58,15 +58,16 @@ lab: $(STAMP)
 lab-sweep: $(STAMP)
 	$(BIN)/python scripts/lab_sweep.py --workers 2
 
-# The lessons that train (chapters 2, 4, 5, 6, 7) and the tests that train, once more with torch and
+# The lessons that train (every chapter from 2 on) and the tests that train, once more with torch and
 # oneDNN held to other CPU kernels than the machine's own: CPU=default (baseline, SSE4.1) or CPU=avx2.
 # Kernels change the last bits of every sum, and a training run amplifies them, so a lesson that asserts
 # what only one CPU produces fails here (.ci/run runs it with CPU=default).
 CPU ?= default
 CPU_ISA_default := SSE41
 CPU_ISA_avx2 := AVX2
-TRAINING_LESSONS := chapters/02_bptt.md chapters/04_lstm.md chapters/05_gru.md chapters/06_lab.md \
-                    chapters/07_practice.md chapters/08_generating.md chapters/09_recurrence_today.md
+TRAINING_LESSONS := chapters/02_bptt.md chapters/03_gradient_decay.md chapters/04_lstm.md chapters/05_gru.md \
+                    chapters/06_lab.md chapters/07_practice.md chapters/08_generating.md \
+                    chapters/09_recurrence_today.md
 TRAINING_TESTS := tests/test_lab.py tests/test_lab_sweep.py tests/test_decay_runs.py tests/test_practice.py \
                   tests/test_language_model.py tests/test_reviews.py tests/test_optim.py \
                   tests/test_dropout.py tests/test_seq2seq.py tests/test_mingru.py tests/test_lru.py
