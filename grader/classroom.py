@@ -540,7 +540,7 @@ def write_reports(config, root, assignment, failed=None, only=None):
 
 # ---- one gradebook at a time ---------------------------------------------------------------------
 
-IN_USE = ".gradebook-in-use"  # in the course folder: the gradebook (password hidden) grades were last written to
+IN_USE = "gradebook-backups/last-gradebook.txt"  # the gradebook (password hidden) last written to
 
 
 def shown_url(url):
@@ -604,6 +604,7 @@ def gradebook_in_use(config, root):
 
 def _remember_gradebook(config, root):
     try:
+        (pathlib.Path(root) / IN_USE).parent.mkdir(exist_ok=True)
         (pathlib.Path(root) / IN_USE).write_text(shown_url(config.CourseDirectory.db_url) + "\n")
     except OSError:
         pass

@@ -105,6 +105,7 @@ def main(argv=None):
     if source == args.to:
         raise SystemExit("TO is the gradebook to copy from: give the new database's URL")
     counts = migrate(source, args.to, config.CourseDirectory.course_id)
+    (pathlib.Path(args.root) / classroom.IN_USE).parent.mkdir(exist_ok=True)
     (pathlib.Path(args.root) / classroom.IN_USE).write_text(classroom.shown_url(args.to) + "\n")
     print(f"copied {classroom.shown_url(source)} to {classroom.shown_url(args.to)}: "
           + ", ".join(f"{n} {name}" for name, n in counts.items() if n)
