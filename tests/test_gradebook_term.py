@@ -381,3 +381,14 @@ def test_the_grading_progress_bar_reaches_its_total(capsys):
     assert list(_bar(["a", "b", "c"], True, "writing feedback")) == ["a", "b", "c"]
     printed = capsys.readouterr().err
     assert "grading: 100%" in printed and "3/3" in printed and "writing feedback: 100%" in printed
+
+
+def test_make_grade_stops_when_grades_were_last_written_to_another_gradebook(tmp_path):
+    from grader.classroom import IN_USE, _config, gradebook_in_use
+
+    (tmp_path / IN_USE).parent.mkdir()
+    (tmp_path / IN_USE).write_text("postgresql+psycopg://grader:***@db.example/rnn_course\n")
+    with pytest.raises(SystemExit, match=r"grader:\*\*\*@db\.example/rnn_course is where grades were last written"):
+        gradebook_in_use(_config(tmp_path, {}), tmp_path)
+    (tmp_path / IN_USE).write_text(f"sqlite:///{tmp_path / 'gradebook.db'}\n")
+    gradebook_in_use(_config(tmp_path, {}), tmp_path)  # the one in use, empty: a first grading goes ahead
