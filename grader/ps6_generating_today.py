@@ -183,17 +183,16 @@ SCAN_MISTAKES = [
 
 def _mingru_variant(gate=sigmoid, candidate=lambda c: c, old_weight="1 - z", new_weight="z", start=True,
                     swapped=False):
+    """A minGRU with one thing changed, whose recurrence is the reference ``linear_scan``: the grader then
+    knows the calls a mistake makes to the helper, and names the mistake when the student's scan is wrong
+    too (its stand-in answers those calls)."""
     def forward(xs, h0, W_z, b_z, W_h, b_h):
         if swapped:
             W_z, b_z, W_h, b_h = W_h, b_h, W_z, b_z
         z = gate(xs @ W_z.T + b_z)
         h_tilde = candidate(xs @ W_h.T + b_h)
         weights = {"1 - z": 1.0 - z, "z": z, "1": np.ones_like(z)}
-        h, hs = (h0 if start else np.zeros_like(h0)), []
-        for a_t, w_t, c_t in zip(weights[old_weight], weights[new_weight], h_tilde):
-            h = a_t * h + w_t * c_t
-            hs.append(h)
-        return np.stack(hs)
+        return linear_scan(weights[old_weight], weights[new_weight] * h_tilde, h0 if start else np.zeros_like(h0))
     return forward
 
 

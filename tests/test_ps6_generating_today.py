@@ -68,7 +68,10 @@ ONE_LEVEL_SHORT = "for _ in range(int(np.log2(len(a)))):"
 WRONG = {
     "mistakes_1": (cells(metrics(nats="np.mean(loss)"), beam_step(total="log_probs + 0 * scores[:, None]"),
                          scan(loop=ONE_LEVEL_SHORT),
-                         mingru(keep="z", write="(1 - z) * candidate")),
+                         # calls its (wrong) scan: graded with a correct one in its place, mistake still named
+                         "def mingru_forward(xs, h0, W_z, b_z, W_h, b_h):\n"
+                         "    z = 1 / (1 + np.exp(-(xs @ W_z.T + b_z)))\n"
+                         "    return linear_scan(z, (1 - z) * (xs @ W_h.T + b_h), h0)\n"),
                    {M: "the padded positions are counted", B: "ranked by the new token's log-probability alone",
                     S: "one level short when T is not a power of 2", G: "z weighs the candidate in the minGRU"}),
     "mistakes_2": (cells(metrics(nats="np.mean(np.sum(loss * mask, axis=0) / np.sum(mask, axis=0))"),
