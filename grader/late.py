@@ -20,6 +20,7 @@ import datetime
 import math
 import pathlib
 import re
+import sys
 import tomllib
 
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -142,6 +143,9 @@ def sync_due_dates(gradebook, policy):
         due = policy.due.get(assignment.name)
         wanted = due.replace(tzinfo=None) if due else None
         if assignment.duedate != wanted:
+            if wanted is None:
+                print(f"note: {policy.path} gives {assignment.name} no due date, so the gradebook's "
+                      f"({assignment.duedate} UTC) was removed: add it under [due] to keep it", file=sys.stderr)
             assignment.duedate = wanted
     gradebook.db.commit()
 
