@@ -5,10 +5,18 @@ each judged alone, so that the whole catalogue fits in a small class), a functio
 in place fails, correct answers written differently get full marks, and a scan fitted to the sanity
 cases is caught by the hidden lengths only."""
 
-import numpy as np
+import functools
 
+import nbformat
+import numpy as np
+import pytest
+
+import grader.student as student
+from grader import problem_sets
 from grader import ps6_generating_today as ps6
+from grader.compare import judge
 from rnnlib import beam
+from tests.course import ROOT, solution_sources
 from tests.pset import ProblemSetTests
 
 PS = "ps6_generating_today"
@@ -211,6 +219,97 @@ def test_beam_step_run_step_after_step_is_rnnlib_beam_search():
             prefixes = [prefixes[p] + [int(t)] for p, t in zip(parents, tokens)]
         found, score = beam.beam_search(step, np.zeros((1, H)), 0, V, width, 4)  # end token V never comes
         assert found[0] == prefixes[0] and np.isclose(score[0], scores[0])
+
+
+# ---- validate agrees with the grade on slips the catalogue does not model (in this process, fast) ---------
+
+def slip(cell, old, new):
+    source = solution_sources(PS, NOTEBOOK)[cell]
+    assert old in source, (cell, old)
+    return {cell: source.replace(old, new)}
+
+
+WARN = "    _ = np.log(np.zeros(1))  # divide by zero: a warning, the answer is still right\n"
+PLAIN_LOOP = {"linear_scan": "def linear_scan(a, b, h0):\n    h, hs = h0, []\n    for a_t, b_t in zip(a, b):\n"
+                             "        h = a_t * h + b_t\n        hs.append(h)\n    return np.stack(hs)\n"}
+# slip -> (answers, the exercises that must fail both in validate and in the grade)
+SLIPS = {
+    "padding in the denominator only": (slip("perplexity_and_bits", "/ np.sum(mask)", "/ mask.size"),
+                                        {"perplexity_and_bits"}),
+    "one sequence only": (slip("perplexity_and_bits", "picked * mask", "picked[:, :1] * mask[:, :1]"),
+                          {"perplexity_and_bits"}),
+    "the mask written into log_probs": (slip("perplexity_and_bits", "    picked =",
+                                             "    log_probs *= mask[:, :, None]\n    picked ="),
+                                        {"perplexity_and_bits"}),
+    "a warning on a right perplexity": (slip("perplexity_and_bits", "    picked =", WARN + "    picked ="), set()),
+    "as many kept as prefixes": (slip("beam_step", "[:width]", "[:len(scores)]"), {"beam_step"}),
+    "the state taken by token": (slip("beam_step", "new_state[parents]", "new_state[next_tokens]"), {"beam_step"}),
+    "scores normalised in place": (slip("beam_step", "    total =", "    scores -= scores.max()\n    total ="),
+                                   {"beam_step"}),
+    "a warning on a right beam step": (slip("beam_step", "    total =", WARN + "    total ="), set()),
+    # its minGRU is right: graded with a correct scan in its place, and checked so before submitting too
+    "levels counted by N": (slip("linear_scan", "while d < len(a):", "while d < a.shape[1]:"), {"linear_scan"}),
+    "h0 folded into b in place": (slip("linear_scan", "B = np.concatenate([(a[0] * h0 + b[0])[None], b[1:]])",
+                                       "B = b\n    B[0] = a[0] * h0 + b[0]"), {"linear_scan"}),
+    "one harmless extra level": (slip("linear_scan", "while d < len(a):", "while d <= len(a):"), set()),
+    "a plain loop: right values, though not a scan (graded on values only)": (PLAIN_LOOP, set()),
+    "a minGRU for one example": (slip("mingru_forward", "candidate = xs @ W_h.T + b_h",
+                                      "candidate = xs[:, :1] @ W_h.T + b_h"), {"mingru_forward"}),
+    "a minGRU from a state the size of the input": (slip("mingru_forward", "z * candidate, h0)",
+                                                         "z * candidate, np.zeros_like(xs[0]))"),
+                                                    {"mingru_forward"}),
+}
+
+
+@functools.cache
+def catalogue_results(name):
+    exercise = next(e for e in ps6.EXERCISES if e.name == name)
+    data = problem_sets.references(PS)["exercises"][name]
+    return exercise.mistake_results(data["visible"] + data["hidden"])
+
+
+def validate_and_grade(answers):
+    """``{exercise: (passes validate, passes the grade)}``: the sanity tests run as the notebook runs them
+    (``check`` in this process, helpers of its own or stand-ins), and the grade as the trusted step judges
+    it (visible and hidden cases, a correct helper in place of one that failed)."""
+    student._registry.clear()
+    student._visible_verdicts.clear()
+    sources = {**solution_sources(PS, NOTEBOOK), **answers}
+    nb = nbformat.read(ROOT / "solutions" / PS / NOTEBOOK, as_version=4)
+    namespace, shown = {"np": np, "check": student.check}, {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution"):
+            exec(sources[meta["grade_id"]], namespace)  # noqa: S102
+        elif cell.cell_type == "code" and meta.get("grade"):
+            try:
+                exec(cell.source, namespace)  # noqa: S102
+                shown[meta["grade_id"]] = True
+            except student.CheckFailed:
+                shown[meta["grade_id"]] = False
+    references, graded, verdicts = problem_sets.references(PS)["exercises"], {}, {}
+    for exercise in ps6.EXERCISES:
+        data = references[exercise.name]
+        function = namespace[exercise.name]
+        if any(not graded[helper] for helper in exercise.helpers):  # the stand-in: a correct helper
+            function.__globals__.update({h: getattr(ps6, h) for h in exercise.helpers})
+        cases = data["visible"] + data["hidden"]
+        results = [student._run(function, case) for case in cases]
+        verdict = judge(exercise.name, {c["case"]: c["expected"] for c in cases}, results,
+                        catalogue_results(exercise.name), exercise.hints,
+                        hidden=[c["case"] for c in data["hidden"]], outputs=exercise.outputs)
+        graded[exercise.name] = verdict is None
+        verdicts[exercise.name] = (shown[exercise.test_cell], graded[exercise.name])
+    return verdicts
+
+
+@pytest.mark.parametrize("name", sorted(SLIPS))
+def test_validate_agrees_with_the_grade_on_slips_beyond_the_catalogue(name):
+    answers, failing = SLIPS[name]
+    verdicts = validate_and_grade(answers)
+    assert {exercise: shown for exercise, (shown, _) in verdicts.items()} == \
+        {exercise: graded for exercise, (_, graded) in verdicts.items()}, "validate must agree with the grade"
+    assert {exercise for exercise, (_, graded) in verdicts.items() if not graded} == failing
 
 
 class TestProblemSet6(ProblemSetTests):
