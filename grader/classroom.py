@@ -158,8 +158,8 @@ def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None
         finally:
             if graded:
                 export_grades(config, root / "grades.csv")
-                report["summary"] = write_reports(config, root, assignment, report["failed"], only=student)
                 report["similarity"] = similarity.write_report(root, assignment)  # reports/<PS>/similarity.html
+                report["summary"] = write_reports(config, root, assignment, report["failed"], only=student)  # links it
                 _remember_gradebook(config, root)
     report["seconds"] = round(time.monotonic() - started, 1)
     written = f"; grades.csv, feedback/, {report['summary']['html']}" if report["summary"] else ""
