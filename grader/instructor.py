@@ -74,8 +74,10 @@ def feedback(assignment, root=ROOT, student=None, force=False, release=True, pro
     api = classroom._api(config)
     result = {"written": [], "released": [], "held": sorted(held), "failed": {}}
     todo = [s for s in students if s not in held]
-    if release and todo:
-        pathlib.Path(config.Exchange.root).mkdir(parents=True, exist_ok=True)
+    if release and todo and not pathlib.Path(config.Exchange.root).is_dir():
+        print(f"the exchange {config.Exchange.root} does not exist (`sudo make exchange` creates it): the feedback "
+              "is written to feedback/ only; hand it out from there", file=sys.stderr)
+        release = False
     for who in _bar(todo, progress, "writing feedback"):
         outcome = api.generate_feedback(assignment, who, force=True)
         if not outcome["success"]:

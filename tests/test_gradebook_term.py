@@ -49,6 +49,7 @@ def term():
     exchange = os.environ.get("GRADER_EXCHANGE_ROOT")
     os.environ["GRADER_EXCHANGE_ROOT"] = str(root / "exchange")  # a throw-away exchange, read by nbgrader_config
     try:
+        (root / "exchange").mkdir()
         course = Course(root)
         (root / "course.toml").write_text(COURSE_FILE)
         (root / "class.csv").write_text(ROSTER)
