@@ -93,10 +93,13 @@ def load(root):
 
 
 def _utc(value, what):
-    if isinstance(value, str):
+    if isinstance(value, str):  # nbgrader's way: the zone, if written, is converted; none means UTC
         from nbgrader.utils import parse_utc
 
-        value = parse_utc(value)
+        try:
+            return parse_utc(value).replace(tzinfo=datetime.UTC)
+        except Exception as error:
+            raise PolicyError(f"{what}: not a date and time: {value!r}") from error
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         raise PolicyError(f"{what}: give a time as well as a date, e.g. 2026-12-04T17:00:00Z")
     if not isinstance(value, datetime.datetime):

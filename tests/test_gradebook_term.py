@@ -297,6 +297,11 @@ def test_late_policy_arithmetic_and_make_extend(tmp_path):
     assert policy.penalty(0, 8, 10) == 0 and policy.penalty(1, 8, 10) == 1.0       # a second late: a day
     assert policy.penalty(2 * day + 1, 8, 10) == 3.0 and policy.penalty(30 * day, 8, 10) == 5.0  # capped
     assert policy.penalty(30 * day, 2, 10) == 2.0, "never below 0"
+    zero, none = late.Policy({"late": {"policy": "zero"}}), late.Policy({"late": {"policy": "none"}})
+    assert (zero.penalty(1, 8, 10), zero.penalty(0, 8, 10), none.penalty(30 * day, 8, 10)) == (8.0, 0.0, 0.0)
+    graced = late.Policy({"late": {"policy": "zero", "grace_minutes": 10}, "due": {PS: "2026-11-22 12:00:00 UTC"}})
+    assert graced.seconds_late(PS, "ada", "2026-11-22 12:09:00 UTC") == 0
+    assert graced.seconds_late(PS, "ada", "2026-11-22 12:11:00 UTC") == 660
     late.extend(tmp_path, PS, "ada", "2026-11-30T12:00:00Z")
     late.extend(tmp_path, PS, "=x", "2026-11-29T12:00:00+01:00")
     late.extend(tmp_path, PS, "ada", "2026-12-01T12:00:00Z")  # replaced, not added
