@@ -277,7 +277,7 @@ def test_regrading_one_student_keeps_the_others_and_the_manual_grade(term):
 def _regrade(course, student):
     from grader.classroom import grade_class
 
-    return grade_class(PS, root=course.root, workers=1, progress=False, student=student)
+    return grade_class(PS, root=course.root, workers=2, progress=False, student=student)
 
 
 def test_make_grade_stops_when_the_gradebook_in_use_is_empty_but_another_has_grades(term, tmp_path):
