@@ -204,8 +204,13 @@ def test_dashboard_and_feedback_work_offline_in_headless_chromium(term):
     tex.write_text(f'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="{csp()}">'
                    f"{mathjax_html()}</head><body><p>$\\href{{javascript:XSS()}}{{x}}$ and $\\require{{cancel}}$ "
                    "and $\\sigma(W_{hh} h_{t-1})$</p></body></html>")
+    shim = term.root / "shim.html"  # the MathJax 2 calls of the formgrader's formgrade.js, on the course's MathJax 3
+    shim.write_text(f"<!doctype html><html><head>{mathjax_html()}</head><body><p id='late'></p><script>"
+                    "window.signalled = []; MathJax.Hub.Startup.signal.Interest(m => window.signalled.push(m));"
+                    "const p = document.getElementById('late'); p.textContent = '$x_t$';"
+                    "MathJax.Hub.Queue(['Typeset', MathJax.Hub, p]);</script></body></html>")
     pages = {"summary": reports / PS / "class_summary.html", "index": reports / "index.html",
-             "feedback": next((term.root / "feedback" / "bob" / PS).glob("*.html")), "tex": tex}
+             "feedback": next((term.root / "feedback" / "bob" / PS).glob("*.html")), "tex": tex, "shim": shim}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, timeout=60_000)
         try:
@@ -223,10 +228,12 @@ def test_dashboard_and_feedback_work_offline_in_headless_chromium(term):
                     const mj = window.MathJax;
                     if (mj && mj.startup && mj.startup.promise) { await mj.startup.promise; }
                     await Promise.all([...document.images].map(i => i.decode().catch(() => null)));
+                    await new Promise(done => setTimeout(done, 200));
                     return {images: [...document.images].map(i => i.naturalWidth),
                             math: document.querySelectorAll('mjx-container').length,
                             mathErrors: document.querySelectorAll('mjx-merror').length,
-                            links: [...document.querySelectorAll('a[href]')].map(a => a.href)};
+                            links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+                            signalled: window.signalled || null};
                 }""")
                 seen[name].update(blocked=blocked, errors=errors)
                 page.close()
@@ -237,6 +244,7 @@ def test_dashboard_and_feedback_work_offline_in_headless_chromium(term):
     assert seen["summary"]["images"] and all(w > 100 for w in seen["summary"]["images"]), "the histogram shows"
     assert seen["feedback"]["math"] > 0 and seen["feedback"]["mathErrors"] == 0, "math typeset offline"
     assert seen["tex"]["math"] == 3 and seen["tex"]["links"] == [], seen["tex"]
+    assert seen["shim"]["signalled"] == ["End"] and seen["shim"]["math"] == 1, seen["shim"]
     for link in seen["summary"]["links"] + seen["index"]["links"]:
         target = pathlib.Path(link.split("#")[0].removeprefix("file://"))
         assert target.is_file(), link
