@@ -138,9 +138,8 @@ def test_students_fetch_validate_and_submit_as_themselves_and_read_nothing_of_th
 
     submissions = sorted(inbound.iterdir())
     assert [s.name.split("+")[0] for s in submissions] == sorted(students)
-    for submission in submissions:
-        notebook = submission / f"{PS}.ipynb"
-        assert stat.S_IMODE(notebook.stat().st_mode) == 0o640 and notebook.stat().st_gid == _gid(staff)
+    for submission in submissions:  # closed to all but the author and the staff (deploy/student/)
+        assert stat.S_IMODE(submission.stat().st_mode) == 0o770 and submission.stat().st_gid == _gid(staff)
     result = api.collect(PS)
     assert result["success"], result["log"]
     assert sorted(p.name for p in (course / "submitted").iterdir()) == sorted(students)

@@ -4,11 +4,13 @@ account needs nothing of its own: `nbgrader fetch_assignment ps1_recurrence`, `n
 ps1_recurrence`, `nbgrader fetch_feedback ps1_recurrence` and JupyterLab's Assignments tab find the course
 and its exchange. `make exchange` writes the two values below; the rest is the same for every course.
 
-A submission is readable by its author and the course staff only. Stock nbgrader leaves every file of a
-submission readable by all accounts and relies on the folder's unguessable name; here, once nbgrader has
-copied it into the exchange, its folders become 0770 and its files 0640, owned by the student, in the
-group of the exchange's inbound folder (the course staff's group: `make exchange` gives it that group and
-the set-group-id bit, so nbgrader's collect, run by the staff, still reads them).
+A submission is readable by its author and the course staff only. Stock nbgrader leaves a submission's
+folder open to all accounts (0777) and relies on its unguessable name; here, once nbgrader has copied it
+into the exchange, its folders become 0770. They belong to the group of the exchange's inbound folder, the
+course staff's (`make exchange` gives inbound that group and the set-group-id bit, which new folders in it
+inherit), so nbgrader's collect, run by the staff, still reads the files, and no other account can enter.
+(The files keep nbgrader's 0644: a student cannot give a file the staff's group, and nbgrader writes
+timestamp.txt and submission_secret.txt after copying has reset the folder's set-group-id bit.)
 """
 
 import os
@@ -29,12 +31,8 @@ class PrivateSubmit(ExchangeSubmit):
     def copy_files(self):
         super().copy_files()
         submission = os.path.join(self.inbound_path, self.assignment_filename)
-        for folder, _, files in os.walk(submission):
+        for folder, _, _ in os.walk(submission):
             os.chmod(folder, 0o770)
-            for name in files:
-                path = os.path.join(folder, name)
-                if not os.path.islink(path):
-                    os.chmod(path, 0o640)
 
 
 c.ExchangeFactory.submit = PrivateSubmit
