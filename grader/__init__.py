@@ -19,5 +19,7 @@ student's kernel; everything else runs in the instructor's trusted process:
     inert.py            feedback and formgrader pages that run no student code
     export.py           nbgrader export plugin with per-question scores (no formulas)
     exchange.py         ``nbgrader collect`` without following links
+    secret.py           hidden cases from a course secret (per student if asked); the default's warning
+    similarity.py       ``reports/<PS>/similarity.html``: answers shared between submissions (copydetect)
     gradebook.py        nbgrader's add_submission made right for SQLAlchemy 2
 """
