@@ -11,6 +11,7 @@ process (grader/verdicts.py).
 """
 
 import os
+import tempfile
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -39,6 +40,11 @@ c.Exchange.root = os.environ.get("GRADER_EXCHANGE_ROOT", "/srv/nbgrader/exchange
 # computed at grading time.
 c.Grader.secret_file = os.environ.get("GRADER_SECRET_FILE", "")
 c.Grader.per_student = os.environ.get("GRADER_PER_STUDENT") == "1"
+
+# Kernels that nbgrader starts (validate, and the formgrader's) talk over a Unix socket in a private folder
+# instead of TCP, which ipykernel warns about at the top of every validate; grading sets its own socket.
+c.KernelManager.transport = "ipc"
+c.KernelManager.ip = os.path.join(tempfile.mkdtemp(prefix="nbgrader-ipc-"), "kernel")
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
