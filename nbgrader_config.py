@@ -11,6 +11,7 @@ process (grader/verdicts.py).
 """
 
 import os
+import stat
 import tempfile
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
@@ -43,8 +44,21 @@ c.Grader.per_student = os.environ.get("GRADER_PER_STUDENT") == "1"
 
 # Kernels that nbgrader starts (validate, and the formgrader's) talk over a Unix socket in a private folder
 # instead of TCP, which ipykernel warns about at the top of every validate; grading sets its own socket.
+def _ipc_folder():
+    """``<tmp>/nbgrader-ipc-<uid>``, made private, or a fresh folder if someone else holds that name."""
+    folder = os.path.join(tempfile.gettempdir(), f"nbgrader-ipc-{os.getuid()}")
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return tempfile.mkdtemp(prefix="nbgrader-ipc-")
+    return folder
+
+
 c.KernelManager.transport = "ipc"
-c.KernelManager.ip = os.path.join(tempfile.mkdtemp(prefix="nbgrader-ipc-"), "kernel")
+c.KernelManager.ip = os.path.join(_ipc_folder(), "kernel")
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
