@@ -10,8 +10,9 @@ student code runs in a sandbox (grader/sandbox.py) and every test cell is judged
 process (grader/verdicts.py).
 """
 
+import atexit
 import os
-import stat
+import shutil
 import tempfile
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
@@ -45,15 +46,10 @@ c.Grader.per_student = os.environ.get("GRADER_PER_STUDENT") == "1"
 # Kernels that nbgrader starts (validate, and the formgrader's) talk over a Unix socket in a private folder
 # instead of TCP, which ipykernel warns about at the top of every validate; grading sets its own socket.
 def _ipc_folder():
-    """``<tmp>/nbgrader-ipc-<uid>``, made private, or a fresh folder if someone else holds that name."""
-    folder = os.path.join(tempfile.gettempdir(), f"nbgrader-ipc-{os.getuid()}")
-    try:
-        os.mkdir(folder, 0o700)
-    except FileExistsError:
-        pass
-    info = os.lstat(folder)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        return tempfile.mkdtemp(prefix="nbgrader-ipc-")
+    """A private folder for this process's kernel sockets, removed when the process ends. Not shared:
+    jupyter_client numbers the sockets in a folder 1, 2, 3, ..., so two processes would collide."""
+    folder = tempfile.mkdtemp(prefix="nbgrader-ipc-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
 
 
