@@ -13,7 +13,10 @@ inherit), so nbgrader's collect, run by the staff, still reads the files, and no
 timestamp.txt and submission_secret.txt after copying has reset the folder's set-group-id bit.)
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from nbgrader.exchange.default.submit import ExchangeSubmit
 
@@ -36,3 +39,10 @@ class PrivateSubmit(ExchangeSubmit):
 
 
 c.ExchangeFactory.submit = PrivateSubmit
+
+# `nbgrader validate` starts a kernel: over a Unix socket in a private folder (removed when validate
+# ends) instead of TCP, which ipykernel warns about at the top of every validate.
+_ipc = tempfile.mkdtemp(prefix="nbgrader-ipc-")
+atexit.register(shutil.rmtree, _ipc, ignore_errors=True)
+c.KernelManager.transport = "ipc"
+c.KernelManager.ip = os.path.join(_ipc, "kernel")
