@@ -1,4 +1,4 @@
-"""The problem sets: one module ``grader/<assignment>.py`` each, and their generated data.
+"""The problem sets: one module ``grader/sets/<assignment>.py`` each, and their generated data.
 
 ``grader/references/<assignment>.json`` (instructor material, never inside a student's kernel): per
 exercise its test cell, the visible and hidden cases with reference outputs, and the instructor's
@@ -19,14 +19,14 @@ _NAME = re.compile(r"ps\d+_[a-z0-9_]+")
 
 def names():
     """The assignment names that have a grading module, e.g. ``["ps1_recurrence", ...]``."""
-    return sorted(p.stem for p in HERE.glob("ps*.py") if _NAME.fullmatch(p.stem))
+    return sorted(p.stem for p in (HERE / "sets").glob("ps*.py") if _NAME.fullmatch(p.stem))
 
 
 def load(assignment):
     """The grading module of ``assignment``, or None for an assignment this course does not grade."""
     if assignment not in names():
         return None
-    return importlib.import_module(f"grader.{assignment}")
+    return importlib.import_module(f"grader.sets.{assignment}")
 
 
 def reference_path(assignment):

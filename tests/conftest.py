@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import torch_bridge
+from rnnlib.core import torch_bridge
 
 KINDS = ("rnn", "lstm", "gru")
 

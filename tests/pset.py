@@ -128,7 +128,7 @@ class ProblemSetTests:
 
     def test_class_summary_counts_every_failure(self, course):
         counts = course.report["summary"]["counts"]
-        cells = {e.test_cell: e.name for e in __import__(f"grader.{self.PS}", fromlist=["EXERCISES"]).EXERCISES}
+        cells = {e.test_cell: e.name for e in __import__(f"grader.sets.{self.PS}", fromlist=["EXERCISES"]).EXERCISES}
         for cell, name in cells.items():
             failing = 1 + sum(cell in diagnoses(spec) for spec in self.WRONG.values())  # and the blank release
             assert counts[name]["failed"] == failing, name

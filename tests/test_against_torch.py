@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import rnnlib
-from rnnlib.gradcheck import relative_error
+from rnnlib.core.gradcheck import relative_error
 
 TOL = 1e-10
 
@@ -133,8 +133,8 @@ def test_lstm_cell_state_gradient_alone_matches_torch_cell(torch_reference, rng)
     x_t, h_t, c_t = (torch.tensor(a, requires_grad=True) for a in (x, h_prev, c_prev))
     _, c_out = cell(x_t, (h_t, c_t))
     (c_out * torch.from_numpy(dc)).sum().backward()
-    _, _, cache = rnnlib.lstm.cell_forward(x, h_prev, c_prev, *ref.weights)
-    dx, dh_prev, dc_prev, *_ = rnnlib.lstm.cell_backward(np.zeros((N, H)), dc, cache)
+    _, _, cache = rnnlib.core.lstm.cell_forward(x, h_prev, c_prev, *ref.weights)
+    dx, dh_prev, dc_prev, *_ = rnnlib.core.lstm.cell_backward(np.zeros((N, H)), dc, cache)
     for ours, theirs in ((dx, x_t), (dh_prev, h_t), (dc_prev, c_t)):
         assert relative_error(ours, theirs.grad.numpy()) < TOL
 

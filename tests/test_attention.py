@@ -1,4 +1,4 @@
-"""rnnlib.attention: scaled dot-product attention against torch (float64, forward and autograd), its
+"""rnnlib.models.attention: scaled dot-product attention against torch (float64, forward and autograd), its
 backward against centred differences, argument errors; marked_recall's definition and statistics."""
 
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlib import attention
-from rnnlib.gradcheck import numerical_gradient, relative_error
+from rnnlib.core.gradcheck import numerical_gradient, relative_error
+from rnnlib.models import attention
 
 
 def draw(rng, Tq=3, T=5, N=2, d=4, dv=3):

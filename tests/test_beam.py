@@ -1,11 +1,11 @@
-"""rnnlib.beam: greedy decoding and beam search against an exhaustive search on a tiny vocabulary."""
+"""rnnlib.models.beam: greedy decoding and beam search against an exhaustive search on a tiny vocabulary."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from rnnlib import beam
+from rnnlib.models import beam
 
 V, BOS, EOS = 4, 3, 2  # tokens 0, 1, 2 (= EOS) can be emitted; 3 only starts
 

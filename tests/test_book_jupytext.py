@@ -86,7 +86,7 @@ def test_jupyterlab_serves_a_lesson_as_a_notebook_and_opens_markdown_in_the_note
         model = get_json(f"{base}/api/contents/chapters/01_recurrence.md?type=notebook&token={token}", deadline)
         assert model["type"] == "notebook" and model["format"] == "json"
         cells = model["content"]["cells"]
-        assert any(cell["cell_type"] == "code" and "from rnnlib import" in cell["source"] for cell in cells)
+        assert any(cell["cell_type"] == "code" and "from rnnlib." in cell["source"] for cell in cells)
         plugin = get_json(f"{base}/lab/api/settings/@jupyterlab/docmanager-extension:plugin?token={token}", deadline)
         viewers = plugin["schema"]["properties"]["defaultViewers"]["default"]
         assert viewers["markdown"] == viewers["myst"] == "Jupytext Notebook"

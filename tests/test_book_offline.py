@@ -130,7 +130,7 @@ def test_cache_key_follows_every_file_of_rnnlib_and_the_pinned_requirements(tmp_
     (tmp_path / "rnnlib" / "__pycache__" / "rnn.cpython-311.pyc").write_bytes(b"\0compiled")
     assert book_ext.rnnlib_key(tmp_path) == key  # byte code is not source
     keys = {key}
-    for path, text in [("rnnlib/rnn.py", "def f():\n    return 2\n"), ("rnnlib/data/text.txt", "other data"),
+    for path, text in [("rnnlib/core/rnn.py", "def f():\n    return 2\n"), ("rnnlib/data/text.txt", "other data"),
                        ("rnnlib/new.py", ""), ("requirements.txt", "numpy==2.1.0\n")]:
         (tmp_path / path).write_text(text)
         keys.add(book_ext.rnnlib_key(tmp_path))

@@ -1,11 +1,12 @@
-"""rnnlib.cell_paths: the forget-gate product, the cell-path-only gradient, and the Jacobians of one
+"""rnnlib.analysis.cell_paths: the forget-gate product, the cell-path-only gradient, and the Jacobians of one
 step (through h_{t-1}, and with respect to the input) against torch autograd in float64."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import cell_paths, decay, lstm, lstm_gates
+from rnnlib.analysis import cell_paths, decay, lstm_gates
+from rnnlib.core import lstm
 
 TOL = 1e-12
 

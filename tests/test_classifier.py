@@ -1,12 +1,13 @@
-"""rnnlib.classifier against torch (nn.RNN, Linear, cross_entropy, and detach for truncation)."""
+"""rnnlib.models.classifier against torch (nn.RNN, Linear, cross_entropy, and detach for truncation)."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlib import classifier, tbptt, torch_bridge
-from rnnlib.gradcheck import numerical_gradient, relative_error
+from rnnlib.core import tbptt, torch_bridge
+from rnnlib.core.gradcheck import numerical_gradient, relative_error
+from rnnlib.models import classifier
 
 TOL = 1e-10
 

@@ -1,4 +1,4 @@
-"""rnnlib.clip.clip_by_global_norm's ``eps``: the default is torch's fixed 1e-6, other values change
+"""rnnlib.core.clip.clip_by_global_norm's ``eps``: the default is torch's fixed 1e-6, other values change
 the factor to max_norm / (norm + eps). (Agreement with torch.nn.utils at the default is tested in
 test_clip_params_bridge.py.)"""
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import clip
-from rnnlib.gradcheck import relative_error
+from rnnlib.core import clip
+from rnnlib.core.gradcheck import relative_error
 
 SHAPES = [(4, 3), (5,), (2, 1)]
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import rnnlib
-from rnnlib import clip, torch_bridge
-from rnnlib.gradcheck import relative_error
+from rnnlib.core import clip, torch_bridge
+from rnnlib.core.gradcheck import relative_error
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 GRAD_SHAPES = [(4, 3), (5,), (2, 2, 2)]
@@ -127,8 +127,8 @@ def test_init_weights_is_reproducible_from_the_generator(kind):
 
 def test_lstm_init_weights_forget_bias_sets_only_the_forget_block():
     D, H = 3, 4
-    plain = rnnlib.lstm.init_weights(D, H, np.random.default_rng(3))
-    W_ih, W_hh, b_ih, b_hh = rnnlib.lstm.init_weights(D, H, np.random.default_rng(3), forget_bias=1.0)
+    plain = rnnlib.core.lstm.init_weights(D, H, np.random.default_rng(3))
+    W_ih, W_hh, b_ih, b_hh = rnnlib.core.lstm.init_weights(D, H, np.random.default_rng(3), forget_bias=1.0)
     forget = slice(H, 2 * H)  # gate order i, f, g, o
     assert np.array_equal(b_ih[forget], np.ones(H))
     assert np.array_equal(b_hh[forget], np.zeros(H))
@@ -141,13 +141,13 @@ def test_lstm_init_weights_forget_bias_sets_only_the_forget_block():
 
 def test_lstm_forget_bias_makes_the_forget_gate_start_near_sigmoid_of_it():
     D, H = 3, 4
-    weights = rnnlib.lstm.init_weights(D, H, np.random.default_rng(3), forget_bias=1.0)
+    weights = rnnlib.core.lstm.init_weights(D, H, np.random.default_rng(3), forget_bias=1.0)
     zeros = np.zeros((1, D)), np.zeros((1, H)), np.zeros((1, H))
     # With x = h = 0 the forget pre-activation is b_ih[f] + b_hh[f] = 1, so f = sigmoid(1); c_prev = 1
     # makes c = f * 1 + i * g, and i * g = 0 when g's bias is zeroed too.
     W_ih, W_hh, b_ih, b_hh = (w.copy() for w in weights)
     b_ih[2 * H:3 * H] = b_hh[2 * H:3 * H] = 0.0
-    _, c, _ = rnnlib.lstm.cell_forward(zeros[0], zeros[1], np.ones((1, H)), W_ih, W_hh, b_ih, b_hh)
+    _, c, _ = rnnlib.core.lstm.cell_forward(zeros[0], zeros[1], np.ones((1, H)), W_ih, W_hh, b_ih, b_hh)
     expected = torch.sigmoid(torch.tensor(1.0, dtype=torch.float64)).item()
     assert relative_error(c, np.full((1, H), expected)) < 1e-15
 
@@ -177,8 +177,8 @@ def test_from_numpy_picks_the_class_from_the_shapes(kind, dtype, rng):
 def test_from_numpy_tells_rnn_and_lstm_apart_when_D_is_4H(rng):
     # W_ih of an RNN with D = 4*H has as many columns as an LSTM has blocks: only W_hh decides.
     D, H = 8, 2
-    assert type(torch_bridge.from_numpy(*rnnlib.rnn.init_weights(D, H, rng))) is torch.nn.RNN
-    assert type(torch_bridge.from_numpy(*rnnlib.lstm.init_weights(D, H, rng))) is torch.nn.LSTM
+    assert type(torch_bridge.from_numpy(*rnnlib.core.rnn.init_weights(D, H, rng))) is torch.nn.RNN
+    assert type(torch_bridge.from_numpy(*rnnlib.core.lstm.init_weights(D, H, rng))) is torch.nn.LSTM
 
 
 def test_to_numpy_returns_copies_not_views_of_the_module(kind):

@@ -1,12 +1,13 @@
-"""rnnlib.decay against torch autograd (float64, unrolled cell loops with retain_grad), centred
+"""rnnlib.analysis.decay against torch autograd (float64, unrolled cell loops with retain_grad), centred
 differences, and its argument errors."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import decay, gru, lstm, rnn
-from rnnlib.gradcheck import numerical_gradient, relative_error
+from rnnlib.analysis import decay
+from rnnlib.core import gru, lstm, rnn
+from rnnlib.core.gradcheck import numerical_gradient, relative_error
 
 MODULES = {"rnn": rnn, "lstm": lstm, "gru": gru}
 T, N, D, H = 7, 3, 4, 5
@@ -219,7 +220,7 @@ def test_tanh_decay_rate_follows_the_scale_of_an_orthogonal_W_hh(rng):
 
 def test_errors_name_the_argument(rng):
     case = draw_case("rnn", rng)
-    with pytest.raises(TypeError, match="module: expected rnnlib.rnn"):
+    with pytest.raises(TypeError, match="module: expected rnnlib.core.rnn"):
         decay.gradient_norms_by_lag(np, **case)
     lstm_case = draw_case("lstm", rng)
     with pytest.raises(ValueError, match="c0: expected the initial cell state"):

@@ -1,12 +1,15 @@
-"""rnnlib.decay_runs: the gradients it inspects against torch autograd (float64), and the behaviour of
+"""rnnlib.experiments.decay_runs: the gradients it inspects against torch autograd (float64), and the behaviour of
 its two short training runs."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import decay, decay_runs, rnn, tasks
-from rnnlib.gradcheck import relative_error
+from rnnlib.analysis import decay
+from rnnlib.core import rnn
+from rnnlib.core.gradcheck import relative_error
+from rnnlib.data import tasks
+from rnnlib.experiments import decay_runs
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,10 @@
-"""rnnlib.decoding: the step-by-step decoders compute what the whole-sequence layers compute, and hold
+"""rnnlib.models.decoding: the step-by-step decoders compute what the whole-sequence layers compute, and hold
 what the text says they hold."""
 
 import numpy as np
 
-from rnnlib import attention, decoding, mingru
+from rnnlib.core import mingru
+from rnnlib.models import attention, decoding
 
 
 def test_the_recurrent_decoder_is_a_stack_of_mingru_layers(rng):

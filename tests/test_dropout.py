@@ -1,11 +1,12 @@
-"""rnnlib.dropout: dropout on the input and output of the recurrent layer only, and the held-out run."""
+"""rnnlib.models.dropout: dropout on the input and output of the recurrent layer only, and the held-out run."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlib import dropout, practice
+from rnnlib.experiments import practice
+from rnnlib.models import dropout
 
 
 def test_same_parameters_as_practice_recurrent_and_p0_is_that_model():

@@ -1,11 +1,12 @@
-"""rnnlib.echo_state: the reservoir's spectral radius, its states against rnnlib.rnn, the delay targets,
+"""rnnlib.analysis.echo_state: the reservoir's spectral radius, its states against rnnlib.core.rnn, the delay targets,
 the closed-form ridge read-out against scikit-learn and least squares, and the recall it measures."""
 
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
-from rnnlib import echo_state, rnn
+from rnnlib.analysis import echo_state
+from rnnlib.core import rnn
 
 
 def test_reservoir_has_the_requested_spectral_radius_shapes_and_zero_biases():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import rnnlib
-from rnnlib import clip, torch_bridge
+from rnnlib.core import clip, torch_bridge
 
 T, N, D, H = 4, 2, 3, 5
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -184,11 +184,11 @@ def test_lstm_rejects_cell_gradients_of_the_wrong_shape(rng):
     a = valid_args("lstm", rng)
     cell_cache = cell_forward("lstm", a["x"], a["h"], a["c"], a["weights"])[-1]
     with pytest.raises(ValueError, match=says(f"dc: expected the shape of the forward output, {(N, H)}, got {(H, N)}")):
-        rnnlib.lstm.cell_backward(np.zeros((N, H)), np.zeros((H, N)), cell_cache)
+        rnnlib.core.lstm.cell_backward(np.zeros((N, H)), np.zeros((H, N)), cell_cache)
     cache = sequence_forward("lstm", a["xs"], a["h"], a["c"], a["weights"])[-1]
     with pytest.raises(ValueError, match=says(f"dcT: expected the shape of the forward output, {(N, H)}",
                                               f"got {(T, N, H)}")):
-        rnnlib.lstm.backward(np.zeros((T, N, H)), cache, dcT=np.zeros((T, N, H)))
+        rnnlib.core.lstm.backward(np.zeros((T, N, H)), cache, dcT=np.zeros((T, N, H)))
 
 
 # torch_bridge.
@@ -234,7 +234,7 @@ def test_from_numpy_rejects_W_hh_rows_that_are_not_a_multiple_of_H(rng):
 
 
 def test_from_numpy_checks_the_other_arrays_against_the_kind_read_from_W_hh(rng):
-    W_ih, W_hh, b_ih, b_hh = rnnlib.gru.init_weights(D, H, rng)
+    W_ih, W_hh, b_ih, b_hh = rnnlib.core.gru.init_weights(D, H, rng)
     with pytest.raises(ValueError, match=says(f"b_hh: expected shape (3*H={3 * H}), got ({4 * H},)")):
         torch_bridge.from_numpy(W_ih, W_hh, b_ih, np.zeros(4 * H))
 

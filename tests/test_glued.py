@@ -1,10 +1,10 @@
-"""rnnlib.glued hands myst-nb plain Python values, whatever numeric type a lesson computed."""
+"""rnnlib.display.glued hands myst-nb plain Python values, whatever numeric type a lesson computed."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import glued
+from rnnlib.display import glued
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import rnnlib
-from rnnlib.gradcheck import numerical_gradient, relative_error
+from rnnlib.core.gradcheck import numerical_gradient, relative_error
 
 T, N, D, H = 4, 2, 3, 5
 TOL = 1e-7

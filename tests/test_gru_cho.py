@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import gru
-from rnnlib.gradcheck import relative_error
+from rnnlib.core import gru
+from rnnlib.core.gradcheck import relative_error
 
 TOL = 1e-12
 N, D, H = 3, 4, 5

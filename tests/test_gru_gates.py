@@ -1,11 +1,12 @@
-"""rnnlib.gru_gates: gates against torch.nn.GRUCell (float64), forced gates, the step Jacobian against
+"""rnnlib.analysis.gru_gates: gates against torch.nn.GRUCell (float64), forced gates, the step Jacobian against
 autograd, the scaled recurrent weights and the SGD run with and without clipping."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import gru, gru_gates
+from rnnlib.analysis import gru_gates
+from rnnlib.core import gru
 
 TOL = 1e-12
 

@@ -1,11 +1,13 @@
-"""rnnlib.lab: the models it builds, the losses and metrics, one training step against a hand-written
+"""rnnlib.experiments.lab: the models it builds, the losses and metrics, one training step against a hand-written
 torch step, determinism under a seed, and the argument errors."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import lab, sizes, tasks
+from rnnlib.core import sizes
+from rnnlib.data import tasks
+from rnnlib.experiments import lab
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import lab
+from rnnlib.experiments import lab
 
 
 @pytest.fixture(scope="module")

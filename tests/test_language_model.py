@@ -1,13 +1,13 @@
-"""rnnlib.language_model against torch.nn.RNN + Linear + cross_entropy (float64), and centred differences."""
+"""rnnlib.models.language_model against torch.nn.RNN + Linear + cross_entropy (float64), and centred differences."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlib import language_model as lm
-from rnnlib import optim, torch_bridge
-from rnnlib.gradcheck import numerical_gradient, relative_error
+from rnnlib.core import optim, torch_bridge
+from rnnlib.core.gradcheck import numerical_gradient, relative_error
+from rnnlib.models import language_model as lm
 
 TOL = 1e-10
 
@@ -119,7 +119,7 @@ def test_train_carries_the_state_and_restarts_at_the_end(rng):
 
 
 def test_training_lowers_the_loss_below_log_V():
-    from rnnlib import text
+    from rnnlib.data import text
 
     body = text.load()[:3000]
     vocab = text.Vocabulary(body)

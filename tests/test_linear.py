@@ -1,12 +1,12 @@
-"""rnnlib.linear (the per-step output layer) against torch.nn.functional.linear and centred differences."""
+"""rnnlib.core.linear (the per-step output layer) against torch.nn.functional.linear and centred differences."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlib import linear
-from rnnlib.gradcheck import numerical_gradient, relative_error
+from rnnlib.core import linear
+from rnnlib.core.gradcheck import numerical_gradient, relative_error
 
 TOL = 1e-10
 

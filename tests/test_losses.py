@@ -1,4 +1,4 @@
-"""rnnlib.losses against torch.nn.functional (float64 autograd) and centred differences."""
+"""rnnlib.core.losses against torch.nn.functional (float64 autograd) and centred differences."""
 
 import warnings
 
@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlib import losses
-from rnnlib.gradcheck import numerical_gradient, relative_error
+from rnnlib.core import losses
+from rnnlib.core.gradcheck import numerical_gradient, relative_error
 
 TOL = 1e-10
 SHAPES = [(1, 1, 2), (5, 3, 7), (12, 4, 30)]  # (T, N, V)

@@ -1,4 +1,4 @@
-"""rnnlib.lru: the ring initialisation, the normalisation, and the LRU layer against a loop."""
+"""rnnlib.core.lru: the ring initialisation, the normalisation, and the LRU layer against a loop."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import lru, scan
+from rnnlib.core import lru, scan
 
 
 def test_ring_eigenvalues_lie_on_the_ring_with_their_phases_in_range(rng):

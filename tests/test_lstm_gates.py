@@ -1,12 +1,13 @@
-"""rnnlib.lstm_gates: gate activations against torch.nn.LSTMCell / LSTM (float64 autograd), the
+"""rnnlib.analysis.lstm_gates: gate activations against torch.nn.LSTMCell / LSTM (float64 autograd), the
 sequence helper against lstm.forward, and the 1997 cell (f = 1) built from an LSTM's weights."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import lstm, lstm_gates, torch_bridge
-from rnnlib.gradcheck import relative_error
+from rnnlib.analysis import lstm_gates
+from rnnlib.core import lstm, torch_bridge
+from rnnlib.core.gradcheck import relative_error
 
 TOL = 1e-10
 

@@ -1,12 +1,13 @@
-"""rnnlib.mingru: minGRU and minLSTM, numpy against torch, every scan against the loop, the gradient
+"""rnnlib.core.mingru: minGRU and minLSTM, numpy against torch, every scan against the loop, the gradient
 against autograd through the loop and centred differences, and the training run."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import lab, mingru
-from rnnlib.gradcheck import numerical_gradient, relative_error
+from rnnlib.core import mingru
+from rnnlib.core.gradcheck import numerical_gradient, relative_error
+from rnnlib.experiments import lab
 
 
 def sigmoid(a):

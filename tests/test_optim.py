@@ -1,11 +1,11 @@
-"""rnnlib.optim against torch.optim.SGD and torch.optim.Adam fed the same gradient sequence (float64)."""
+"""rnnlib.core.optim against torch.optim.SGD and torch.optim.Adam fed the same gradient sequence (float64)."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import optim
-from rnnlib.gradcheck import relative_error
+from rnnlib.core import optim
+from rnnlib.core.gradcheck import relative_error
 
 TOL = 1e-10
 SHAPES = [(4, 3), (4, 4), (4,), (1,)]  # like W_ih, W_hh, b_ih, b_hh

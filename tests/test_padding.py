@@ -1,11 +1,11 @@
-"""rnnlib.padding against torch.nn.utils.rnn (pad_sequence, pack_padded_sequence) in float64."""
+"""rnnlib.core.padding against torch.nn.utils.rnn (pad_sequence, pack_padded_sequence) in float64."""
 
 import numpy as np
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
-from rnnlib import padding, rnn, torch_bridge
+from rnnlib.core import padding, rnn, torch_bridge
 
 
 def sequences(rng, lengths, D=3):

@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from rnnlib import plots  # noqa: E402
+from rnnlib.display import plots  # noqa: E402
 
 
 def test_plot_norms_by_lag_draws_each_run_by_lag_with_its_rate():

@@ -1,4 +1,4 @@
-"""rnnlib.plots.plot_unit_heatmap: what it draws, on the Agg backend (plot_lstm_cell: test_ch4_helpers)."""
+"""rnnlib.display.plots.plot_unit_heatmap: what it draws, on the Agg backend (plot_lstm_cell: test_ch4_helpers)."""
 
 import matplotlib
 
@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rnnlib import plots  # noqa: E402
+from rnnlib.display import plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

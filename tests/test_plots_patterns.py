@@ -1,4 +1,4 @@
-"""rnnlib.plots.plot_io_patterns: the three output patterns it draws, on the Agg backend."""
+"""rnnlib.display.plots.plot_io_patterns: the three output patterns it draws, on the Agg backend."""
 
 import matplotlib
 
@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from rnnlib import plots  # noqa: E402
+from rnnlib.display import plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""rnnlib.practice: the torch models against rnnlib's numpy code and torch's functional attention
+"""rnnlib.experiments.practice: the torch models against rnnlib's numpy code and torch's functional attention
 (float64), the training loop against a hand-written Adam loop, sampling, graph depth, the forecaster's
 lack of look-ahead, argument errors."""
 
@@ -7,8 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlib import attention, gru, linear, lstm, practice, rnn, series, torch_bridge
-from rnnlib.gradcheck import relative_error
+from rnnlib.core import gru, linear, lstm, rnn, torch_bridge
+from rnnlib.core.gradcheck import relative_error
+from rnnlib.data import series
+from rnnlib.experiments import practice
+from rnnlib.models import attention
 
 MODULES = {"rnn": rnn, "lstm": lstm, "gru": gru}
 

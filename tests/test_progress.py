@@ -1,8 +1,8 @@
-"""rnnlib.progress: the finished text bar of the built book, and tqdm's own bar otherwise."""
+"""rnnlib.display.progress: the finished text bar of the built book, and tqdm's own bar otherwise."""
 
 import io
 
-from rnnlib import progress
+from rnnlib.display import progress
 
 
 def test_the_static_bar_writes_only_its_final_state(monkeypatch):

@@ -186,8 +186,9 @@ def test_the_cell_path_reference_is_what_rnnlib_sends_back_along_the_cell_path()
     """cell_path_gradient's reference, the product of the forget gates, equals lstm.cell_backward chained
     over a real sequence with no gradient on h (so only the cell path carries it), and the 1997 cell
     (f = 1) keeps the gradient exactly."""
-    from grader import ps4_lstm
-    from rnnlib import lstm, lstm_gates
+    from grader.sets import ps4_lstm
+    from rnnlib.analysis import lstm_gates
+    from rnnlib.core import lstm
 
     rng = np.random.default_rng(0)
     T, N, D, H = 12, 3, 2, 4
@@ -207,8 +208,8 @@ def test_the_cell_path_reference_is_what_rnnlib_sends_back_along_the_cell_path()
 def test_the_step_references_are_rnnlib_and_every_mistake_model_is_a_consistent_derivative():
     """The correct settings of the mistake models reproduce the references, and each backward model is
     the exact derivative of its own (wrong) forward pass, checked by centred differences."""
-    from grader import ps4_lstm as m
-    from rnnlib.gradcheck import numerical_gradient
+    from grader.sets import ps4_lstm as m
+    from rnnlib.core.gradcheck import numerical_gradient
 
     rng = np.random.default_rng(1)
     args = m._step_inputs(rng, 2, 3, 2)

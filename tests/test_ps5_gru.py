@@ -230,7 +230,7 @@ class TestProblemSet5(ProblemSetTests):
         assert "as initialised, b_hn = 0   step 1: 0.000" in printed
 
     def test_the_summary_names_the_reset_convention_mistake(self, course):
-        from grader import ps5_gru
+        from grader.sets import ps5_gru
 
         (message,) = [m for m, _ in ps5_gru.FORWARD_MISTAKES if m.startswith(RESET_BEFORE)]
         assert course.report["summary"]["counts"]["gru_step_forward"]["mistakes"][message] == 1

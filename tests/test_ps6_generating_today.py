@@ -13,9 +13,9 @@ import pytest
 
 import grader.student as student
 from grader import problem_sets
-from grader import ps6_generating_today as ps6
 from grader.compare import judge
-from rnnlib import beam
+from grader.sets import ps6_generating_today as ps6
+from rnnlib.models import beam
 from tests.course import ROOT, solution_sources
 from tests.pset import ProblemSetTests
 
@@ -203,7 +203,7 @@ def test_the_catalogue_is_covered_by_the_class():
 
 def test_beam_step_run_step_after_step_is_rnnlib_beam_search():
     """The reference beam_step, run for a few steps with no end token, finds the sequence and score that
-    rnnlib.beam.beam_search finds, which tests/test_beam.py checks against an exhaustive search."""
+    rnnlib.models.beam.beam_search finds, which tests/test_beam.py checks against an exhaustive search."""
     rng = np.random.default_rng(5)
     V, H = 5, 3
     L, U, E = rng.standard_normal((V, V)), rng.standard_normal((H, V)), rng.standard_normal((V, H))

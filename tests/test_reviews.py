@@ -1,4 +1,4 @@
-"""rnnlib.reviews: labels against a reading of each sentence, templates, the held-out split's
+"""rnnlib.data.reviews: labels against a reading of each sentence, templates, the held-out split's
 guarantees, encoding and word counts, argument errors."""
 
 import collections
@@ -6,7 +6,7 @@ import collections
 import numpy as np
 import pytest
 
-from rnnlib import reviews
+from rnnlib.data import reviews
 
 
 def read_label(words):

@@ -1,12 +1,12 @@
-"""rnnlib.scan: the diagonal linear recurrence by a loop, two parallel scans and its backward pass,
+"""rnnlib.core.scan: the diagonal linear recurrence by a loop, two parallel scans and its backward pass,
 against each other, torch autograd and centred differences."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import scan
-from rnnlib.gradcheck import numerical_gradient, relative_error
+from rnnlib.core import scan
+from rnnlib.core.gradcheck import numerical_gradient, relative_error
 
 LENGTHS = (1, 2, 3, 5, 8, 13, 64, 100, 257, 1000)
 SCANS = (scan.scan, scan.tree_scan)

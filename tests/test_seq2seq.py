@@ -1,11 +1,11 @@
-"""rnnlib.seq2seq: additive attention against a hand computation and centred differences, the decoder
-step by step against the teacher-forced pass, and decoding against rnnlib.beam."""
+"""rnnlib.models.seq2seq: additive attention against a hand computation and centred differences, the decoder
+step by step against the teacher-forced pass, and decoding against rnnlib.models.beam."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import seq2seq
+from rnnlib.models import seq2seq
 
 
 def test_reversal_batches_spell_the_source_backwards(rng):

@@ -1,4 +1,4 @@
-"""rnnlib.sequence_metrics against torch's cross-entropy and against counting by hand."""
+"""rnnlib.models.sequence_metrics against torch's cross-entropy and against counting by hand."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlib import sequence_metrics as sm
+from rnnlib.models import sequence_metrics as sm
 
 
 def test_mean_nll_is_torch_cross_entropy(rng):

@@ -1,10 +1,10 @@
-"""rnnlib.series: the generators' statistics, windows against a plain loop (and never ahead of their
+"""rnnlib.data.series: the generators' statistics, windows against a plain loop (and never ahead of their
 target), the naive forecasts, argument errors."""
 
 import numpy as np
 import pytest
 
-from rnnlib import series
+from rnnlib.data import series
 
 
 def test_seasonal_is_a_sine_plus_independent_noise_of_the_given_size():

@@ -1,9 +1,9 @@
-"""rnnlib.sizes: parameter counts against torch.nn, and the hidden sizes of equal parameter count."""
+"""rnnlib.core.sizes: parameter counts against torch.nn, and the hidden sizes of equal parameter count."""
 
 import pytest
 import torch
 
-from rnnlib import sizes
+from rnnlib.core import sizes
 
 KINDS = ("rnn", "lstm", "gru")
 

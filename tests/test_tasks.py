@@ -1,9 +1,9 @@
-"""Synthetic task generators of rnnlib.tasks: shapes, seeding, and the statistics of what they draw."""
+"""Synthetic task generators of rnnlib.data.tasks: shapes, seeding, and the statistics of what they draw."""
 
 import numpy as np
 import pytest
 
-from rnnlib import tasks
+from rnnlib.data import tasks
 
 
 def test_agreement_shapes_layout_and_seeding():

@@ -1,10 +1,10 @@
-"""rnnlib.tasks.hold_and_reset: shapes, seeding, targets against a plain per-sequence loop, and the
+"""rnnlib.data.tasks.hold_and_reset: shapes, seeding, targets against a plain per-sequence loop, and the
 statistics of the markers and of the holding state against their probabilities."""
 
 import numpy as np
 import pytest
 
-from rnnlib import tasks
+from rnnlib.data import tasks
 
 
 def reference_targets(values, sets, resets):

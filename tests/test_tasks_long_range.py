@@ -1,9 +1,9 @@
-"""The temporal-order and copy tasks of rnnlib.tasks: layout, seeding and the statistics of what they draw."""
+"""The temporal-order and copy tasks of rnnlib.data.tasks: layout, seeding and the statistics of what they draw."""
 
 import numpy as np
 import pytest
 
-from rnnlib import tasks
+from rnnlib.data import tasks
 
 VOCAB = tasks.TEMPORAL_ORDER_VOCAB
 

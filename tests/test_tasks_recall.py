@@ -1,10 +1,10 @@
-"""rnnlib.tasks.recall_bits: shapes, seeding, the structure of each sequence, and the statistics of the
+"""rnnlib.data.tasks.recall_bits: shapes, seeding, the structure of each sequence, and the statistics of the
 bits and of the item positions against their probabilities."""
 
 import numpy as np
 import pytest
 
-from rnnlib import tasks
+from rnnlib.data import tasks
 
 
 def test_shapes_dtypes_and_seeding():

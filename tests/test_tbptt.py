@@ -1,11 +1,11 @@
-"""rnnlib.tbptt: truncated BPTT equals torch autograd with the state detached every tau steps."""
+"""rnnlib.core.tbptt: truncated BPTT equals torch autograd with the state detached every tau steps."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import rnn, tbptt, torch_bridge
-from rnnlib.gradcheck import numerical_gradient, relative_error
+from rnnlib.core import rnn, tbptt, torch_bridge
+from rnnlib.core.gradcheck import numerical_gradient, relative_error
 
 TOL = 1e-10
 NAMES = ("dxs", "dh0", "dW_ih", "dW_hh", "db_ih", "db_hh")

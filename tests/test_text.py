@@ -1,4 +1,4 @@
-"""rnnlib.text: the shipped text is found from any working directory; encoding, one-hot, streams."""
+"""rnnlib.data.text: the shipped text is found from any working directory; encoding, one-hot, streams."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlib import text
+from rnnlib.data import text
 
 
 def test_shipped_text_is_found_relative_to_the_module(tmp_path, monkeypatch):

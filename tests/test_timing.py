@@ -1,4 +1,4 @@
-"""rnnlib.timing: per-step timing with an injected clock, the oneDNN switch, autograd node counts."""
+"""rnnlib.experiments.timing: per-step timing with an injected clock, the oneDNN switch, autograd node counts."""
 
 import itertools
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import timing
+from rnnlib.experiments import timing
 
 
 class CountingGRU(torch.nn.GRU):

@@ -152,7 +152,7 @@ def the_class(ps):
 
 
 def _outputs(ps):
-    module = importlib.import_module(f"grader.{ps}")
+    module = importlib.import_module(f"grader.sets.{ps}")
     return {e.test_cell: [name.removesuffix("[]") for name in e.outputs] for e in module.EXERCISES if e.outputs}
 
 

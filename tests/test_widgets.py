@@ -1,10 +1,11 @@
-"""rnnlib.widgets without a browser: build each widget, change its controls in code, and check what
+"""rnnlib.display.widgets without a browser: build each widget, change its controls in code, and check what
 it plots."""
 
 import numpy as np
 import pytest
 
-from rnnlib import decay, widgets
+from rnnlib.analysis import decay
+from rnnlib.display import widgets
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""rnnlib.widgets, chapter 4's part: lstm_bias_curves against rnnlib's backward pass and torch autograd,
+"""rnnlib.display.widgets, chapter 4's part: lstm_bias_curves against rnnlib's backward pass and torch autograd,
 the static grid, and the LstmBiasExplorer driven without a browser."""
 
 import matplotlib
@@ -9,8 +9,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from rnnlib import lstm, lstm_gates, widgets  # noqa: E402
-from rnnlib.gradcheck import relative_error  # noqa: E402
+from rnnlib.analysis import lstm_gates
+from rnnlib.core import lstm
+from rnnlib.core.gradcheck import relative_error  # noqa: E402
+from rnnlib.display import widgets  # noqa: E402
 
 
 def setting(forget_bias, input_bias, length, seed=0):
