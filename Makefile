@@ -31,7 +31,7 @@ $(MATHJAX): package.json package-lock.json
 # (--all, so cached lessons raise their warnings again) and fails on any cell error, stderr output or
 # warning; check_book.py looks for instructor material.
 BOOK_JOBS ?= 2
-# Training loops show their finished progress bar as text in the book (rnnlib/progress.py).
+# Training loops show their finished progress bar as text in the book (rnnlib/display/progress.py).
 book: export RNNLIB_STATIC_PROGRESS = 1
 book: $(STAMP) $(MATHJAX)
 	rm -rf _build/html _build/.doctrees

@@ -2,7 +2,7 @@
 
 For T=100, N=32, D=H=128 in float64 and float32, times ``forward`` + ``backward`` (random upstream
 ``dhs``) of rnnlib's rnn, lstm and gru against ``torch.nn.RNN/LSTM/GRU`` holding the same weights
-(``rnnlib.torch_bridge.from_numpy``): forward, then ``(out * dhs).sum().backward()`` with
+(``rnnlib.core.torch_bridge.from_numpy``): forward, then ``(out * dhs).sum().backward()`` with
 ``requires_grad`` on the input and the initial states. Both sides run in the same process with the
 same thread count, in alternating blocks of repeats (see ``time_blocks``).
 
@@ -18,8 +18,8 @@ import traceback
 import numpy as np
 import torch
 
-from rnnlib import gru, lstm, rnn
-from rnnlib.torch_bridge import from_numpy
+from rnnlib.core import gru, lstm, rnn
+from rnnlib.core.torch_bridge import from_numpy
 
 T, N, D, H = 100, 32, 128, 128
 WARMUP, BLOCK, ROUNDS = 2, 8, 2  # per block: warm-up calls, timed calls; blocks per library

@@ -13,7 +13,7 @@ blocked and reported. On every page it checks:
 - links: every link inside the site points to an existing file, and a ``#fragment`` to an existing id;
 - instructor material: no solution line or hidden-test value of any problem set appears in the text;
 - console: no error logged, no file of the site missing;
-- widgets: every build-time explorer (``rnnlib.widgets.frames``) rendered, and moving its slider and
+- widgets: every build-time explorer (``rnnlib.display.widgets.frames``) rendered, and moving its slider and
   pressing its buttons shows the frame drawn for the values the controls then show;
 - size: the page with its images stays under ``PAGE_BUDGET`` (the shared scripts are not counted).
 
@@ -38,7 +38,7 @@ RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|\$[^$\n]*(?:\\[A-Za-z]+|[_^]\{)[
 REDIRECT = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)"', re.IGNORECASE)
 HASH_NAME = re.compile(r"(^|/)[0-9a-f]{32,}\.(png|svg|jpg|jpeg)$")
 PAGE_BUDGET = 5_000_000  # bytes of HTML and images per page
-FRAMES = ".rnn-frames"  # rnnlib.widgets.FRAMES_CLASS
+FRAMES = ".rnn-frames"  # rnnlib.display.widgets.FRAMES_CLASS
 
 # The frame an explorer shows, and the values its controls show: the slider's readout, the pressed button.
 SHOWN = """(box) => ({
@@ -217,7 +217,7 @@ def explorer_problems(page):
 
 def shown_frame(page, box, when, found):
     """The frame ``box`` shows; a problem goes to ``found`` unless it is the frame of its controls' values."""
-    from rnnlib.widgets import frame_class
+    from rnnlib.display.widgets import frame_class
 
     page.wait_for_timeout(150)  # the manager redraws on the browser's next frames
     shown = box.evaluate(SHOWN)

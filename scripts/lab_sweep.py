@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from rnnlib import lab
+from rnnlib.experiments import lab
 
 LENGTHS = {"adding": (10, 20, 30, 50, 100, 200), "temporal_order": (10, 20, 30, 50, 100, 200)}
 EQUAL_PARAMS_TASKS = ("adding",)
