@@ -13,6 +13,7 @@ process (grader/verdicts.py).
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
@@ -43,8 +44,9 @@ c.Exchange.root = os.environ.get("GRADER_EXCHANGE_ROOT", "/srv/nbgrader/exchange
 c.Grader.secret_file = os.environ.get("GRADER_SECRET_FILE", "")
 c.Grader.per_student = os.environ.get("GRADER_PER_STUDENT") == "1"
 
-# Kernels that nbgrader starts (validate, and the formgrader's) talk over a Unix socket in a private folder
-# instead of TCP, which ipykernel warns about at the top of every validate; grading sets its own socket.
+# `nbgrader validate` starts its kernel on a Unix socket in a private folder instead of TCP, which
+# ipykernel warns about at the top of every validate. Only validate: grading sets its own socket, and a
+# process that loads this file to grade (make grade, the tests) must leave no folder behind.
 def _ipc_folder():
     """A private folder for this process's kernel sockets, removed when the process ends. Not shared:
     jupyter_client numbers the sockets in a folder 1, 2, 3, ..., so two processes would collide."""
@@ -53,15 +55,15 @@ def _ipc_folder():
     return folder
 
 
-c.KernelManager.transport = "ipc"
-c.KernelManager.ip = os.path.join(_ipc_folder(), "kernel")
+if sys.argv[1:2] == ["validate"]:
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = os.path.join(_ipc_folder(), "kernel")
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # `nbgrader validate` cuts every line at 87 characters: the grader wraps its messages to fit.
 # It also prints nothing at all for a path that does not exist; say so instead.
-import sys  # noqa: E402
 
 if len(sys.argv) > 2 and sys.argv[1] == "validate" and not os.environ.get("GRADER_VALIDATE_CHECKED"):
     os.environ["GRADER_VALIDATE_CHECKED"] = "1"  # nbgrader reads this file several times

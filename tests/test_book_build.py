@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import nbformat
-from test_book_offline import fake_mathjax
+from test_book_offline import fake_mathjax, fake_widget_packages
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 JUPYTER_BOOK = pathlib.Path(sys.executable).parent / "jupyter-book"
@@ -74,6 +74,7 @@ def test_cached_lessons_still_fail_on_stderr_and_rnnlib_edits_re_execute_them(tm
     book = tmp_path / "book"
     book.mkdir()
     fake_mathjax(book, "3.2.2")
+    fake_widget_packages(book, {"requirejs": "2.3.7", "@jupyter-widgets/html-manager": "1.0.15"})
     (book / "_config.yml").write_text(CONFIG)
     (book / "_toc.yml").write_text(TOC)
     (book / "intro.md").write_text("# Intro\n\nSee {doc}`lesson`.\n")

@@ -90,7 +90,9 @@ def test_install_mathjax_names_the_fix_when_npm_ci_has_not_run_or_installed_anot
 
 def fake_widget_packages(root, versions):
     """node_modules with requirejs and the HTML manager at ``versions`` (and a file the site leaves out)."""
-    (root / "package.json").write_text(json.dumps({"dependencies": versions}))
+    manifest = root / "package.json"
+    pinned = json.loads(manifest.read_text())["dependencies"] if manifest.exists() else {}
+    manifest.write_text(json.dumps({"dependencies": {**pinned, **versions}}))
     for name, version in versions.items():
         package = root / "node_modules" / name
         (package / "dist").mkdir(parents=True, exist_ok=True)
@@ -130,7 +132,7 @@ def test_cache_key_follows_every_file_of_rnnlib_and_the_pinned_requirements(tmp_
     (tmp_path / "rnnlib" / "__pycache__" / "rnn.cpython-311.pyc").write_bytes(b"\0compiled")
     assert book_ext.rnnlib_key(tmp_path) == key  # byte code is not source
     keys = {key}
-    for path, text in [("rnnlib/core/rnn.py", "def f():\n    return 2\n"), ("rnnlib/data/text.txt", "other data"),
+    for path, text in [("rnnlib/rnn.py", "def f():\n    return 2\n"), ("rnnlib/data/text.txt", "other data"),
                        ("rnnlib/new.py", ""), ("requirements.txt", "numpy==2.1.0\n")]:
         (tmp_path / path).write_text(text)
         keys.add(book_ext.rnnlib_key(tmp_path))
