@@ -86,9 +86,9 @@ cpu-check: $(STAMP)
 system:
 	bash scripts/install_system_deps.sh
 
-test: $(STAMP) system
+test: $(STAMP) $(MATHJAX) system
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

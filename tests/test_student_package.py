@@ -99,8 +99,9 @@ def in_student_sandbox(venv, workdir, *command):
     home.mkdir(exist_ok=True)
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
            "MPLBACKEND": "Agg", "JUPYTER_PLATFORM_DIRS": "1"}
-    wrap = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", str(ROOT),
-            "--tmpfs", "/tmp", "--bind", str(workdir), str(workdir), "--ro-bind", str(venv), str(venv),
+    # /tmp first: a course folder under /tmp (a fresh clone there) then gets its empty stand-in inside it
+    wrap = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            "--tmpfs", str(ROOT), "--bind", str(workdir), str(workdir), "--ro-bind", str(venv), str(venv),
             "--chdir", str(workdir), "--unshare-pid", "--die-with-parent"]
     return subprocess.run(wrap + [str(c) for c in command], env=env, capture_output=True, text=True, timeout=300)
 
