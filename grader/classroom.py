@@ -70,15 +70,29 @@ def main(argv=None):
     parser.add_argument("--new-gradebook", action="store_true",
                         help="grade into the gradebook in use even though it is empty and another one has grades")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         report = grade_class(args.assignment, root=pathlib.Path(args.root), workers=args.workers,
                              sandboxed=not args.unsandboxed, time_limit=args.time_limit, student=args.student,
                              new_gradebook=args.new_gradebook)
     except KeyboardInterrupt:
+        _INTERRUPTED.append(True)
+    if _INTERRUPTED:
         print("interrupted: the submissions graded so far are recorded (gradebook, feedback/, grades.csv)",
               file=sys.stderr)
         return 130
     return 0 if not report["failed"] else 1
+
+
+# Ctrl-C is remembered as well as raised: nbgrader's API (capture_log) catches every exception, a
+# KeyboardInterrupt too, so one that lands while a grade is being recorded would otherwise be lost. The
+# workers' loop raises it again before the next job.
+_INTERRUPTED = []
+
+
+def _interrupt(signum, frame):
+    _INTERRUPTED.append(True)
+    raise KeyboardInterrupt
 
 
 def grade_class(assignment, root=ROOT, workers=2, sandboxed=True, overrides=None, progress=True, time_limit=None,
@@ -322,6 +336,8 @@ class _Workers:
         """Yield ``(kind, student, None)`` as each job is done, or ``(kind, student, what went wrong)``;
         jobs added meanwhile are run too."""
         while self.pending or self.busy:
+            if _INTERRUPTED:
+                raise KeyboardInterrupt
             while self.pending and len(self.busy) < self.count:
                 worker = self.idle.pop() if self.idle else self._start()
                 job = self.pending.popleft()
