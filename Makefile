@@ -86,9 +86,11 @@ cpu-check: $(STAMP)
 system:
 	bash scripts/install_system_deps.sh
 
+# Two test processes (pytest-xdist), each running whole test files, so that a file's graded class is built once.
+TEST_JOBS ?= 2
 test: $(STAMP) $(MATHJAX) system
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q --durations=20
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -85,7 +85,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 from grader.execute import SandboxedExecute  # noqa: E402
-from grader.gradebook import fix_add_submission  # noqa: E402
+from grader.gradebook import fix_gradebook  # noqa: E402
 from grader.inert import (  # noqa: E402
     FeedbackExporter,
     GetGradesAwaiting,
@@ -97,8 +97,9 @@ from grader.late import CourseLatePenalty  # noqa: E402
 from grader.notebooks import NormalizeNotebook, RepairFromRelease, RestoreCells  # noqa: E402
 from grader.verdicts import TrustedVerdicts  # noqa: E402
 
-# nbgrader's Gradebook.add_submission warns three times per new submission under SQLAlchemy 2; fixed.
-fix_add_submission()
+# nbgrader's Gradebook.add_submission warns three times per new submission under SQLAlchemy 2, and a new
+# gradebook runs the alembic command (3 s, and only with the venv on PATH) for its schema version; fixed.
+fix_gradebook()
 
 # Before running: give cells ids (nbformat 4.4 notebooks have none), then rebuild the release's cells
 # from the gradebook's record (type, flags, points, locked text, order, deleted ones), so that changed

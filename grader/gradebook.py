@@ -1,4 +1,13 @@
-"""nbgrader 0.9's ``Gradebook.add_submission``, made right for SQLAlchemy 2.
+"""Two fixes to nbgrader 0.9's gradebook, applied by ``fix_gradebook()`` from ``nbgrader_config.py`` so
+that every nbgrader command of this course uses them.
+
+**A new gradebook's schema version.** nbgrader stamps each new gradebook with the newest revision of its
+schema by running the ``alembic`` command in a subprocess (``get_alembic_version``): 3 s per new
+gradebook (``make grade`` makes two, a scratch template and the pre-flight's), and a crash when the
+virtual environment's ``bin`` is not on ``PATH``. ``alembic_head`` reads the same revision from nbgrader's
+migration scripts in this process, in milliseconds.
+
+**``Gradebook.add_submission``, made right for SQLAlchemy 2.**
 
 nbgrader builds a new submission (its notebooks, grades and comments) through relationship backrefs
 and adds it to the session only at the end. SQLAlchemy 2 no longer cascades objects into the session
@@ -8,11 +17,12 @@ notebooks point at objects it does not hold, and warns three times per new submi
 <SubmittedAssignment> not in session, add operation along 'Assignment.submissions' will not proceed").
 The rows come out right only because the final ``add`` cascades. Here the submission is built with
 autoflush off, as SQLAlchemy advises, and then added and committed as one: the same rows, no half-built
-flush, no warning. ``fix_add_submission`` is called from ``nbgrader_config.py``, so every nbgrader
-command of this course uses it.
+flush, no warning.
 """
 
-from nbgrader import api, utils
+import functools
+
+from nbgrader import api, dbutil, utils
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm.exc import FlushError
 
@@ -41,5 +51,14 @@ def add_submission(self, assignment, student, **kwargs):
     return submission
 
 
-def fix_add_submission():
+@functools.cache
+def alembic_head():
+    """The newest revision of nbgrader's gradebook schema, what ``alembic heads`` prints first."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(dbutil.ALEMBIC_DIR).get_current_head()
+
+
+def fix_gradebook():
     api.Gradebook.add_submission = add_submission
+    api.get_alembic_version = alembic_head

@@ -50,7 +50,7 @@ class ProblemSetTests:
     HIDDEN_ONLY = ("fits_the_sanity_cases",)
 
     @classmethod
-    def tests(cls):
+    def graded_cells(cls):
         return points(cls.PS, cls.NOTEBOOK)
 
     @classmethod
@@ -76,7 +76,7 @@ class ProblemSetTests:
         """Hook: further submissions of the same class (graded, not validated)."""
 
     def failing(self, course, student):
-        tests = self.tests()
+        tests = self.graded_cells()
         return {cell for cell, (score, most) in course.scores(self.PS, student).items()
                 if cell in tests and score < most}
 
@@ -84,7 +84,7 @@ class ProblemSetTests:
         assert course.report["failed"] == {}
 
     def test_solution_gets_every_point_and_validates(self, course):
-        tests = self.tests()
+        tests = self.graded_cells()
         scores = course.scores(self.PS, "solution")
         assert {cell: scores[cell] for cell in tests} == {cell: (pts, pts) for cell, pts in tests.items()}
         assert course.validation["solution"] == {}
@@ -104,8 +104,8 @@ class ProblemSetTests:
 
     def test_untouched_release_scores_zero_without_crashing(self, course):
         scores = course.scores(self.PS, "untouched")
-        assert all(scores[cell][0] == 0 for cell in self.tests())
-        assert set(course.validation["untouched"]) == set(self.tests())
+        assert all(scores[cell][0] == 0 for cell in self.graded_cells())
+        assert set(course.validation["untouched"]) == set(self.graded_cells())
         assert "not implemented yet" in course.feedback_text(self.PS, "untouched")
 
     def test_each_wrong_answer_loses_exactly_its_cells_with_their_diagnoses(self, course, wrong_student):
@@ -113,7 +113,7 @@ class ProblemSetTests:
         assert self.failing(course, wrong_student) == set(expected)
         feedback = course.feedback_text(self.PS, wrong_student)
         for cell, diagnosis in expected.items():
-            assert course.scores(self.PS, wrong_student)[cell] == (0.0, self.tests()[cell])
+            assert course.scores(self.PS, wrong_student)[cell] == (0.0, self.graded_cells()[cell])
             assert diagnosis in feedback
         if wrong_student in self.HIDDEN_ONLY:  # built to pass every visible case: only the grade can tell
             assert course.validation[wrong_student] == {}

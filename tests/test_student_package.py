@@ -21,6 +21,7 @@ import nbformat
 import pytest
 import student_package
 from course import solution_sources
+from server_env import building
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 STUDENT_PINS = ("nbgrader", "numpy", "matplotlib", "ipykernel")
@@ -84,12 +85,12 @@ def student_venv():
             if line.split("==")[0].strip().lower() in STUDENT_PINS]
     key = hashlib.sha256("\n".join(sorted(pins)).encode()).hexdigest()[:12]
     venv = pathlib.Path(tempfile.gettempdir()) / f"rnn-course-student-venv-{key}"
-    if not (venv / ".ready").exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "-c",
-                        ROOT / "requirements.txt", *STUDENT_PINS], check=True)
-        (venv / ".ready").write_text("\n".join(pins))
+    with building(venv) as missing:
+        if missing:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "-c",
+                            ROOT / "requirements.txt", *STUDENT_PINS], check=True)
+            (venv / ".ready").write_text("\n".join(pins))
     return venv
 
 
