@@ -14,16 +14,24 @@ its own mount namespace (never the grader's disk), and the one file it shares wi
 export file, is created by the grader outside any folder the kernel sees and bound in by itself, so
 the kernel can write into it (up to the file size limit) but never replace it by a link or a pipe.
 
+matplotlib's list of fonts is built once per grading process (``font_list``) and bound read-only into
+each kernel's /tmp, where matplotlib looks for it: without it every kernel scans the fonts again, a third
+of a second of each submission's grading.
+
 The kernel talks to the grader over ZMQ's ``ipc`` transport: Unix sockets in a private folder that
 is bound into the sandbox at the same path. Once the kernel has bound its sockets, ``seal`` takes
 that folder back (as root), so nothing more can be written there.
 """
 
+import atexit
+import functools
+import json
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -102,8 +110,6 @@ def check_available(limits=None):
     what test cells import, from this course: ``grader.student`` at ``ROOT/grader`` and numpy."""
     if not shutil.which("bwrap"):
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed. {INSTALL_HELP}")
-    import tempfile
-
     expected = str(ROOT / "grader" / "student.py")
     probe = "import numpy, grader.compare, grader.student as s; print(s.__file__)"
     with tempfile.TemporaryDirectory(prefix="grader-probe-") as folder:
@@ -133,7 +139,7 @@ def _mounts(runtime_dir, export_file, limits):
         elif os.path.isdir(top):
             mounts += ["--ro-bind", top, top]
     mounts += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
-    for prefix in sorted({sys.base_prefix, sys.prefix, str(pathlib.Path(sys.executable).resolve().parent.parent)}):
+    for prefix in _prefixes():
         if not prefix.startswith("/usr"):
             mounts += ["--ro-bind", prefix, prefix]
     for site in _site_packages():
@@ -144,9 +150,42 @@ def _mounts(runtime_dir, export_file, limits):
         if path.exists():
             mounts += ["--ro-bind", str(path), str(path)]
     mounts += ["--bind", str(runtime_dir), str(runtime_dir), "--bind", str(export_file), EXPORT_FILE]
+    fonts = font_list()
+    if fonts is not None:  # read-only, inside the kernel's writable /tmp (its MPLCONFIGDIR)
+        mounts += ["--ro-bind", str(fonts), f"/tmp/{fonts.name}"]
     sized = [arg for folder, mb in (("/tmp", limits.tmp_mb), (SCRATCH, limits.scratch_mb))
              for arg in ("--perms", "1777", "--size", str(mb * 2**20), "--tmpfs", folder)]
     return ["--proc", "/proc", "--dev", "/dev", *sized, *_parents_first(mounts), *mounts]
+
+
+@functools.cache
+def font_list():
+    """The file in which matplotlib lists the fonts it found, built once per process in a folder of the
+    grader's (removed at exit) by importing matplotlib with nothing but the system's and this Python's
+    fonts in reach, as in the sandbox; or None (each kernel then scans the fonts itself) if that fails or
+    the list names a font the sandbox does not show, which matplotlib would stop to look for again."""
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="grader-fonts-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.chmod(folder, 0o755)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "MPLCONFIGDIR": str(folder), "LANG": "C.UTF-8"}
+    try:
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True,
+                       timeout=120, check=True)
+        (found,) = folder.glob("fontlist-v*.json")
+        listed = json.loads(found.read_text())
+        paths = [font["fname"] for key in ("ttflist", "afmlist") for font in listed[key]]
+    except (subprocess.SubprocessError, OSError, ValueError, KeyError, TypeError):
+        return None
+    shown = ("/usr/", *(f"{prefix}/" for prefix in _prefixes()))
+    if any(os.path.isabs(path) and not path.startswith(shown) for path in paths):
+        return None
+    found.chmod(0o644)
+    return found
+
+
+def _prefixes():
+    """The Python installation and the virtual environment, which the sandbox shows read-only."""
+    return sorted({sys.base_prefix, sys.prefix, str(pathlib.Path(sys.executable).resolve().parent.parent)})
 
 
 def _parents_first(mounts):

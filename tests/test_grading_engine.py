@@ -109,6 +109,24 @@ def test_the_sandbox_bounds_tmp_and_its_working_folder():
     assert written == ["exports.jsonl", "runtime"]
 
 
+def test_kernels_read_the_graders_font_list_and_cannot_change_it():
+    fonts = sandbox.font_list()
+    assert fonts is not None and fonts.name.startswith("fontlist-v")
+    before = fonts.read_bytes()
+    code = ("import os, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+            "plt.plot([0, 1]); plt.title('fonts'); plt.savefig('figure.png')\n"
+            "from matplotlib import font_manager\n"
+            "print(os.path.isfile(font_manager.findfont('DejaVu Sans', fallback_to_default=False)))\n"
+            f"try:\n    open('/tmp/{fonts.name}', 'w')\nexcept OSError as error:\n    print(error.errno)\n"
+            "print(sorted(os.listdir('/tmp')))\n")
+    done, _, _ = run_sandboxed(code)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    # the font is found without a scan (a scan runs fc-list, which leaves /tmp/.cache), and the list is read-only
+    found, errno, listed = done.stdout.split("\n")[:3]
+    assert (found, errno) == ("True", "30") and fonts.name in listed and ".cache" not in listed, done.stdout
+    assert fonts.read_bytes() == before
+
+
 def test_the_kernel_cannot_replace_the_export_file():
     code = """
 import os
