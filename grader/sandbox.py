@@ -14,17 +14,17 @@ its own mount namespace (never the grader's disk), and the one file it shares wi
 export file, is created by the grader outside any folder the kernel sees and bound in by itself, so
 the kernel can write into it (up to the file size limit) but never replace it by a link or a pipe.
 
-matplotlib's list of fonts is built once per grading process (``font_list``) and bound read-only into
-each kernel's /tmp, where matplotlib looks for it: without it every kernel scans the fonts again, a third
-of a second of each submission's grading.
+matplotlib's list of fonts is built once (``font_list``) and bound read-only into each kernel's /tmp,
+where matplotlib looks for it: without it every kernel scans the fonts again, a third of a second of
+each submission's grading.
 
 The kernel talks to the grader over ZMQ's ``ipc`` transport: Unix sockets in a private folder that
 is bound into the sandbox at the same path. Once the kernel has bound its sockets, ``seal`` takes
 that folder back (as root), so nothing more can be written there.
 """
 
-import atexit
 import functools
+import hashlib
 import json
 import os
 import pathlib
@@ -158,28 +158,55 @@ def _mounts(runtime_dir, export_file, limits):
     return ["--proc", "/proc", "--dev", "/dev", *sized, *_parents_first(mounts), *mounts]
 
 
-@functools.cache
 def font_list():
-    """The file in which matplotlib lists the fonts it found, built once per process in a folder of the
-    grader's (removed at exit) by importing matplotlib with nothing but the system's and this Python's
-    fonts in reach, as in the sandbox; or None (each kernel then scans the fonts itself) if that fails or
-    the list names a font the sandbox does not show, which matplotlib would stop to look for again."""
-    folder = pathlib.Path(tempfile.mkdtemp(prefix="grader-fonts-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    os.chmod(folder, 0o755)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "MPLCONFIGDIR": str(folder), "LANG": "C.UTF-8"}
+    """The file in which matplotlib lists the fonts it found, or None (each kernel then scans the fonts
+    itself). Built once per Python environment and matplotlib version by importing matplotlib with
+    nothing but the system's and this environment's fonts in reach, as in the sandbox, and kept in the
+    grading account's cache folder (``~/.cache/rnn-course``), never in the temporary folder. None when it
+    cannot be built or names a font the sandbox does not show, which matplotlib would stop to look for."""
+    from importlib.metadata import version
+
+    cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "rnn-course"
+    key = f"{sys.prefix}\n{version('matplotlib')}".encode()
+    folder = cache / f"fonts-{hashlib.sha256(key).hexdigest()[:12]}"
+    if folder.is_dir():  # built whole (renamed into place), so a list that fails its check stays unused
+        try:
+            return _checked_font_list(folder)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
     try:
+        cache.mkdir(parents=True, exist_ok=True)
+        scratch = pathlib.Path(tempfile.mkdtemp(prefix="building-", dir=cache))
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "MPLCONFIGDIR": str(scratch), "LANG": "C.UTF-8"}
         subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True,
                        timeout=120, check=True)
-        (found,) = folder.glob("fontlist-v*.json")
-        listed = json.loads(found.read_text())
-        paths = [font["fname"] for key in ("ttflist", "afmlist") for font in listed[key]]
-    except (subprocess.SubprocessError, OSError, ValueError, KeyError, TypeError):
+        for other in scratch.iterdir():  # fontconfig's cache and such: only the list is kept
+            if not other.name.startswith("fontlist-v"):
+                shutil.rmtree(other) if other.is_dir() else other.unlink()
+        scratch.chmod(0o755)
+        for listed in scratch.iterdir():
+            listed.chmod(0o644)
+        try:
+            scratch.rename(folder)  # whole or not at all; another grading process may have got there first
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return _checked_font_list(folder)
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
         return None
+
+
+@functools.lru_cache(maxsize=4)
+def _font_list_checked(path, mtime_ns):
+    listed = json.loads(pathlib.Path(path).read_text())
+    paths = [font["fname"] for key in ("ttflist", "afmlist") for font in listed[key]]
     shown = ("/usr/", *(f"{prefix}/" for prefix in _prefixes()))
-    if any(os.path.isabs(path) and not path.startswith(shown) for path in paths):
-        return None
-    found.chmod(0o644)
+    return not any(os.path.isabs(p) and not p.startswith(shown) for p in paths)
+
+
+def _checked_font_list(folder):
+    (found,) = folder.glob("fontlist-v*.json")
+    if not _font_list_checked(str(found), found.stat().st_mtime_ns):
+        raise ValueError(f"{found} names fonts the sandbox does not show")
     return found
 
 

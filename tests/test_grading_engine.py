@@ -112,6 +112,7 @@ def test_the_sandbox_bounds_tmp_and_its_working_folder():
 def test_kernels_read_the_graders_font_list_and_cannot_change_it():
     fonts = sandbox.font_list()
     assert fonts is not None and fonts.name.startswith("fontlist-v")
+    assert not fonts.is_relative_to(tempfile.gettempdir()), "kept in the grader's cache, not the temporary folder"
     before = fonts.read_bytes()
     code = ("import os, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
             "plt.plot([0, 1]); plt.title('fonts'); plt.savefig('figure.png')\n"
