@@ -184,7 +184,8 @@ def test_one_problem_set_through_the_hub_from_release_to_feedback(machine, monke
         formgrader = f"/formgrader/api/assignment/{PS}"
         for step in ("assign", "release"):
             status, result = as_user(instructor, "POST", f"{formgrader}/{step}")
-            assert status == 200 and isinstance(result, dict) and result["success"], (status, result)
+            assert status == 200 and isinstance(result, dict) and result["success"], (
+                status, str(result)[:500], (base / "hub.log").read_text()[-4000:])
         assert as_user(student, "GET", "/formgrader/api/status")[0] == 404  # no formgrader for students
         assert hub.call("GET", f"/user/{instructor}/formgrader/api/status", token=tokens[student])[0] == 403
 
