@@ -17,6 +17,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -126,6 +127,9 @@ def wait_for(check, what, seconds=120):
 
 def test_one_problem_set_through_the_hub_from_release_to_feedback(machine, monkeypatch):
     base, names = machine
+    shut = [str(p) for p in [ROOT, *ROOT.parents] if not os.stat(p).st_mode & stat.S_IXOTH]
+    assert not shut, (f"the instructor's server imports the grader from this checkout ({ROOT}), which other "
+                      f"accounts cannot enter: {shut} (clone the course into a folder others may read)")
     student, instructor = names["student"], names["instructor"]
     course, exchange, config_dir = base / "course", base / "srv" / "exchange", base / "etc" / "jupyter"
     for folder in (f"solutions/{PS}", f"exercises/{PS}"):
