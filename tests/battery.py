@@ -185,8 +185,8 @@ def build(assignment, root, port):
         Submission("hangs_on_hidden_cases_only", total - lost, {
             name: solution[name].replace(f"def {name}(", f"def _{name}(") +
             f"\ndef {name}(*args, **kwargs):\n    _seen.append(1)\n    if len(_seen) > 3:\n        while True:\n"
-            f"            pass\n    return _{name}(*args, **kwargs)\n_seen = []\n"},
-            what="right on the sanity cases, hangs on the hidden ones"),
+            f"            __import__('time').sleep(1)\n    return _{name}(*args, **kwargs)\n_seen = []\n"},
+            what="right on the sanity cases, hangs (waiting, not spinning: that is loops_forever) on the hidden ones"),
         Submission("prints_20_MB", total, {name: "print('x' * 20_000_000)\n" + solution[name]},
                    what="20 MB of output"),
         Submission("prints_every_cell", total, {name: "def _show(info):\n    print(info.raw_cell)\n"

@@ -13,7 +13,8 @@ own cells, with its diagnosis in the feedback and in validate (students in ``HID
 visible case and are caught by the hidden ones only); every RIGHT answer gets full marks; the written
 question waits for a person with a rubric only graders see; the class summary counts the failures; and
 no feedback shows hidden inputs, reference outputs or solutions. Add problem-set specific tests as
-methods; they get the graded ``course`` fixture (and ``submit_more`` adds submissions to the class).
+methods; they get the graded ``course`` fixture (``submit_more`` adds submissions to the class, and
+``validated_more`` submissions that are validated too, as ``agreement.AgreementTests`` does).
 """
 
 import numpy as np
@@ -65,15 +66,28 @@ class ProblemSetTests:
                  "untouched": course.submit(cls.PS, "untouched")[0]}
         for student, spec in cls.WRONG.items():
             paths[student] = course.submit(cls.PS, student, {**solution, **spec[0]})[0]
-        for student, answers in cls.RIGHT.items():
+        for student, answers in {**cls.RIGHT, **self.validated_more()}.items():
             paths[student] = course.submit(cls.PS, student, {**solution, **answers})[0]
         self.submit_more(course)
         course.report = course.grade(cls.PS)
         course.validation = dict(zip(paths, validate_all(list(paths.values())).values()))
         return course
 
+    @classmethod
+    def validated_more(cls):
+        """Hook: further submissions, ``{student: answers}``, graded and validated with the class (their
+        outcomes are not scripted: tests/agreement.py checks that validate and the grade agree on them)."""
+        return {}
+
     def submit_more(self, course):
         """Hook: further submissions of the same class (graded, not validated)."""
+
+    def copies(self, student):
+        """How many submissions of the class hand in all of ``WRONG[student]``'s answers: that student's,
+        and the notebooks of ``validated_more`` that hold them."""
+        answers = self.WRONG[student][0]
+        return 1 + sum(all(more.get(cell) == source for cell, source in answers.items())
+                       for more in self.validated_more().values())
 
     def failing(self, course, student):
         tests = self.graded_cells()
@@ -129,8 +143,10 @@ class ProblemSetTests:
     def test_class_summary_counts_every_failure(self, course):
         counts = course.report["summary"]["counts"]
         cells = {e.test_cell: e.name for e in __import__(f"grader.sets.{self.PS}", fromlist=["EXERCISES"]).EXERCISES}
+        unscripted = [self.failing(course, student) for student in self.validated_more()]
         for cell, name in cells.items():
             failing = 1 + sum(cell in diagnoses(spec) for spec in self.WRONG.values())  # and the blank release
+            failing += sum(cell in lost for lost in unscripted)
             assert counts[name]["failed"] == failing, name
             assert sum(counts[name]["mistakes"].values()) == failing
         html = (course.root / "reports" / self.PS / "class_summary.html").read_text()

@@ -16,7 +16,8 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = "/usr/bin/python3"
-SERVER_PINS = ("nbgrader", "numpy", "matplotlib", "ipykernel", "jupyterlab", "jupyterhub")
+SERVER_PINS = ("nbgrader", "numpy", "matplotlib", "ipykernel", "jupyterlab", "jupyterhub",
+               "jsonschema")  # deploy/jupyterhub/README.md pins it too (a 2 s import in later versions)
 
 
 def server_venv():

@@ -3,6 +3,7 @@ gets full marks, the release gets 0, each catalogued mistake loses exactly its o
 its diagnosis, correct answers written differently get full marks, and `nbgrader validate` (the
 student's view) agrees with every grade."""
 
+from tests.agreement import AgreementTests
 from tests.course import solution_sources
 from tests.pset import ProblemSetTests
 
@@ -184,7 +185,7 @@ RIGHT = {
 }
 
 
-class TestProblemSet2(ProblemSetTests):
+class TestProblemSet2(AgreementTests, ProblemSetTests):
     PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
 
     def test_the_ungraded_cells_that_use_the_students_code_run_cleanly(self, course):

@@ -5,6 +5,7 @@ student's view) agrees with every grade."""
 
 
 
+from tests.agreement import AgreementTests
 from tests.course import solution_sources
 from tests.pset import ProblemSetTests
 
@@ -118,7 +119,7 @@ RIGHT = {
 }
 
 
-class TestProblemSet3(ProblemSetTests):
+class TestProblemSet3(AgreementTests, ProblemSetTests):
     PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
 
     def test_a_wrong_helper_is_replaced_by_a_correct_one_for_the_exercise_that_calls_it(self, course):

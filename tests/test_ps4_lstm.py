@@ -8,6 +8,7 @@ import textwrap
 
 import numpy as np
 
+from tests.agreement import AgreementTests
 from tests.course import solution_sources
 from tests.pset import ProblemSetTests
 
@@ -170,7 +171,7 @@ RIGHT = {
 }
 
 
-class TestProblemSet4(ProblemSetTests):
+class TestProblemSet4(AgreementTests, ProblemSetTests):
     PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
 
     def test_a_wrong_forward_does_not_cost_the_backward_that_calls_it(self, course):

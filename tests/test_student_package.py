@@ -2,8 +2,8 @@
 nothing of the instructor's, installed where the course folder cannot be seen.
 
 The end-to-end test installs the wheel into a venv outside the course (numpy, matplotlib, nbgrader and
-ipykernel at the course's pinned versions; kept between runs under the temporary folder, keyed on those
-pins, because creating it takes about a minute) and runs `nbgrader validate` in bubblewrap with the
+ipykernel at the course's pinned versions; kept between runs under the temporary folder, keyed on
+requirements.txt, because creating it takes about a minute) and runs `nbgrader validate` in bubblewrap with the
 course folder hidden behind an empty directory.
 """
 
@@ -83,7 +83,8 @@ def student_venv():
     """A venv outside the course folder with the students' tools at the course's pinned versions."""
     pins = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
             if line.split("==")[0].strip().lower() in STUDENT_PINS]
-    key = hashlib.sha256("\n".join(sorted(pins)).encode()).hexdigest()[:12]
+    # the whole file constrains what pip picks for the rest of the tree, so it is all in the key
+    key = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()[:12]
     venv = pathlib.Path(tempfile.gettempdir()) / f"rnn-course-student-venv-{key}"
     with building(venv) as missing:
         if missing:

@@ -1,18 +1,18 @@
 """What `nbgrader validate` tells a student is what the grade says (issue 20).
 
-For every problem set, a class of plausible answers -- the slips the catalogue does not model:
+For every problem set, a few notebooks of plausible answers -- the slips the catalogue does not model:
 dimensions mixed up (D for H), code written for one example, inputs changed in place, warnings on right
 answers, a float where a count is asked, the caller's arrays handed back, and the new catalogue entries
--- filled up with catalogued mistakes and correct answers written differently from tests/test_<set>.py
-(whose own tests validate and grade each of those on its own too), is packed into a few notebooks (one
-changed answer per function in each, so a wrong helper meets a dependent's mistake), graded once through
-`make grade`'s path and validated once each as a student would. Each test cell must pass in both or
-fail in both. Every failure line must fit nbgrader validate's width whole (it indents by four and cuts
-at 87 characters), and a function that returns several values names the one that is wrong, in validate
-and in the feedback.
+-- filled up with the set's catalogued mistakes and correct answers written differently (whose own tests
+validate and grade each of those on its own too). Each notebook holds one changed answer per function,
+so a wrong helper meets a dependent's mistake. ``AgreementTests``, mixed into a set's
+``ProblemSetTests``, puts them in that set's class (graded and validated with it, so no class is set up
+twice) and checks: each test cell passes in both or fails in both; every failure line fits nbgrader
+validate's width whole (it indents by four and cuts at 87 characters); and a function that returns
+several values names the one that is wrong, in validate and in the feedback.
 
-Students built to pass the visible cases only (``HIDDEN_ONLY`` of the set's tests) are left out: they
-are the one disagreement the design accepts, and the set's own tests check them.
+Students built to pass the visible cases only (``HIDDEN_ONLY``) are left out: they are the one
+disagreement the design accepts, and the set's own tests check them.
 """
 
 import functools
@@ -20,12 +20,11 @@ import importlib
 import re
 
 import nbformat
-import pytest
 
-from tests.course import Course, points, solution_sources, validate_all
-from tests.pset import ProblemSetTests
+from tests.course import points, solution_sources
 
 SETS = ["ps1_recurrence", "ps2_bptt", "ps3_gradient_decay", "ps4_lstm", "ps5_gru"]
+STUDENT = "slips"  # the packed notebooks are students slips00, slips01, ...
 VALIDATE_CUT = 87  # nbgrader validate cuts each line at 90 - 3 characters, after a 4-space indent
 INDENT = 4
 
@@ -120,13 +119,10 @@ def extras(ps):
     }[ps]
 
 
-def catalogue(ps):
-    """The catalogued mistakes and the correct answers written differently, from the set's own tests."""
-    tests = importlib.import_module(f"tests.test_{ps}")
-    (cls,) = [v for v in vars(tests).values() if isinstance(v, type) and issubclass(v, ProblemSetTests)
-              and v is not ProblemSetTests]
-    wrong = [spec[0] for student, spec in tests.WRONG.items() if student not in cls.HIDDEN_ONLY]
-    return wrong + list(tests.RIGHT.values())
+def catalogue(wrong, right, hidden_only):
+    """The catalogued mistakes (but those built to pass the visible cases only) and the correct answers
+    written differently, from a set's ``WRONG``, ``RIGHT`` and ``HIDDEN_ONLY``."""
+    return [spec[0] for student, spec in wrong.items() if student not in hidden_only] + list(right.values())
 
 
 def pack(answer_sets, notebooks=None, limit=None):
@@ -144,11 +140,13 @@ def pack(answer_sets, notebooks=None, limit=None):
     return notebooks
 
 
-def the_class(ps):
-    """Every extra slip, and as many catalogued answers as fit into the notebooks those need (each set's
-    own tests validate and grade every catalogued answer on its own as well)."""
-    notebooks = pack(extras(ps))
-    return pack(catalogue(ps), notebooks, limit=len(notebooks))
+def the_class(tests):
+    """Every extra slip of the set of ``tests`` (a ``ProblemSetTests`` class), and as many of its catalogued
+    answers as fit into the notebooks those need (the set's own tests grade and validate each catalogued
+    answer on its own as well): ``{student: answers}``."""
+    notebooks = pack(extras(tests.PS))
+    notebooks = pack(catalogue(tests.WRONG, tests.RIGHT, tests.HIDDEN_ONLY), notebooks, limit=len(notebooks))
+    return {f"{STUDENT}{i:02d}": answers for i, answers in enumerate(notebooks)}
 
 
 def _outputs(ps):
@@ -156,67 +154,54 @@ def _outputs(ps):
     return {e.test_cell: [name.removesuffix("[]") for name in e.outputs] for e in module.EXERCISES if e.outputs}
 
 
-@pytest.fixture(scope="module")
-def everything(tmp_path_factory):
-    """One course: each set's class graded through `make grade`'s path, then every notebook of every set
-    validated in one pool of processes."""
-    course = Course(tmp_path_factory.mktemp("agree"))
-    classes, paths = {}, {}
-    for ps in SETS:
-        solution = solution_sources(ps, f"{ps}.ipynb")
-        classes[ps] = {f"class{i:02d}": answers for i, answers in enumerate(the_class(ps))}
-        paths.update({(ps, student): course.submit(ps, student, {**solution, **answers})[0]
-                      for student, answers in classes[ps].items()})
-    reports = {ps: course.grade(ps) for ps in SETS}
-    validation = dict(zip(paths, validate_all(list(paths.values())).values()))
-    return course, classes, reports, validation
+class AgreementTests:
+    """Mixed into a problem set's ``ProblemSetTests`` (before it): the set's class also holds
+    ``the_class`` of its slips, graded and validated with the rest."""
 
+    @classmethod
+    def validated_more(cls):
+        return the_class(cls)
 
-@pytest.fixture(params=SETS)
-def graded(request, everything):
-    ps = request.param
-    course, classes, reports, validation = everything
-    return ps, course, reports[ps], {student: validation[(ps, student)] for student in classes[ps]}, classes[ps]
+    def slips(self, course):
+        """``{student: answers}`` and ``{student: what validate said}`` of the packed notebooks."""
+        students = self.validated_more()
+        return students, {student: course.validation[student] for student in students}
 
+    def test_each_cell_passes_validate_iff_it_passes_the_grade(self, course):
+        ps, (students, validation) = self.PS, self.slips(course)
+        tests = points(ps, f"{ps}.ipynb")
+        disagree = {}
+        for student in students:
+            scores = course.scores(ps, student)
+            lost = {cell for cell in tests if scores[cell][0] < scores[cell][1]}
+            if lost != set(validation[student]):
+                disagree[student] = {"graded failing": sorted(lost), "validate failing": sorted(validation[student]),
+                                     "answers": sorted(students.get(student, {}))}
+        assert disagree == {}
 
-def test_each_cell_passes_validate_iff_it_passes_the_grade(graded):
-    ps, course, report, validation, students = graded
-    assert report["failed"] == {}
-    tests = points(ps, f"{ps}.ipynb")
-    disagree = {}
-    for student in students:
-        scores = course.scores(ps, student)
-        lost = {cell for cell in tests if scores[cell][0] < scores[cell][1]}
-        if lost != set(validation[student]):
-            disagree[student] = {"graded failing": sorted(lost), "validate failing": sorted(validation[student]),
-                                 "answers": sorted(students.get(student, {}))}
-    assert disagree == {}
+    def test_every_failure_line_fits_validate_whole_and_names_the_output(self, course):
+        ps, validation = self.PS, self.slips(course)[1]
+        named = _outputs(ps)
+        seen_names = set()
+        for student, failures in validation.items():
+            nb = course.autograded_notebook(ps, student, f"{ps}.ipynb")
+            cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+            for cell, error in failures.items():
+                feedback = [line for o in cells[cell].outputs if o.output_type == "error" for line in o.traceback]
+                for line in error.splitlines() + feedback:
+                    assert len(line) + INDENT <= VALIDATE_CUT, f"{student} {cell}: cut by validate: {line!r}"
+                if cell in named:
+                    for text in (error, "\n".join(feedback)):
+                        assert not re.search(r"\boutput \d", text), f"{student} {cell}: an unnamed output: {text}"
+                    seen_names |= {(cell, name) for name in named[cell]
+                                   if re.search(rf"(^|\s){re.escape(name)}(\[\d+\])?:", " ".join(error.split()))}
+        missing = set(named) - {cell for cell, _ in seen_names}
+        assert not missing, f"no wrong answer in the class shows a named output of {sorted(missing)}"
 
-
-def test_every_failure_line_fits_validate_whole_and_names_the_output(graded):
-    ps, course, report, validation, students = graded
-    named = _outputs(ps)
-    seen_names = set()
-    for student, failures in validation.items():
-        nb = course.autograded_notebook(ps, student, f"{ps}.ipynb")
-        cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
-        for cell, error in failures.items():
-            feedback = [line for o in cells[cell].outputs if o.output_type == "error" for line in o.traceback]
-            for line in error.splitlines() + feedback:
-                assert len(line) + INDENT <= VALIDATE_CUT, f"{student} {cell}: cut by validate: {line!r}"
-            if cell in named:
-                for text in (error, "\n".join(feedback)):
-                    assert not re.search(r"\boutput \d", text), f"{student} {cell}: an unnamed output: {text}"
-                seen_names |= {(cell, name) for name in named[cell]
-                               if re.search(rf"(^|\s){re.escape(name)}(\[\d+\])?:", " ".join(error.split()))}
-    missing = set(named) - {cell for cell, _ in seen_names}
-    assert not missing, f"no wrong answer in the class shows a named output of {sorted(missing)}"
-
-
-def test_the_class_report_names_each_kind_of_failure(graded):
-    ps, course, report, validation, students = graded
-    kinds = set()
-    for student in students:
-        nb = nbformat.read(course.root / "autograded" / student / ps / f"{ps}.ipynb", as_version=4)
-        kinds |= {v.get("kind") for v in nb.metadata["grader"]["verdicts"].values() if not v["passed"]}
-    assert "changed its inputs in place" in kinds  # every set has an in-place slip among its extras
+    def test_the_class_report_names_each_kind_of_failure(self, course):
+        ps, students = self.PS, self.validated_more()
+        kinds = set()
+        for student in students:
+            nb = nbformat.read(course.root / "autograded" / student / ps / f"{ps}.ipynb", as_version=4)
+            kinds |= {v.get("kind") for v in nb.metadata["grader"]["verdicts"].values() if not v["passed"]}
+        assert "changed its inputs in place" in kinds  # every set has an in-place slip among its extras
