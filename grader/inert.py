@@ -216,7 +216,6 @@ class FeedbackExporter(HTMLExporter):
         output = GLYPHICONS.sub("", output)  # bootstrap's icon font: not shipped, never used, blocked by the CSP
         return mark_awaiting(output.replace("<head>", f"<head>\n{meta}", 1), awaiting), resources
 
-
     def _render(self, nb, resources=None, **kw):
         """``HTMLExporter.from_notebook_node`` without its last step, a BeautifulSoup pass over the whole page
         that took more than half of each page's time: of what that pass adds, this classic template needs
