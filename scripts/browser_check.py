@@ -38,6 +38,7 @@ RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|\$[^$\n]*(?:\\[A-Za-z]+|[_^]\{)[
 REDIRECT = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)"', re.IGNORECASE)
 HASH_NAME = re.compile(r"(^|/)[0-9a-f]{32,}\.(png|svg|jpg|jpeg)$")
 PAGE_BUDGET = 5_000_000  # bytes of HTML and images per page
+MIN_SHOT = 10_000  # bytes: a JPEG of a page with anything on it is larger
 FRAMES = ".rnn-frames"  # rnnlib.display.widgets.FRAMES_CLASS
 
 # The frame an explorer shows, and the values its controls show: the slider's readout, the pressed button.
@@ -191,6 +192,8 @@ def visit(context, page_path, shots, name, prints):
         shot = pathlib.Path(shots) / screenshot_name(name)
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=80)  # a third faster than PNG
+        if shot.stat().st_size < MIN_SHOT:
+            found.append(f"the screenshot is blank ({shot.stat().st_size} bytes): {shot}")
     page.close()
     return found, [*info["links"], info["ids"]], size
 

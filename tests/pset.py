@@ -5,8 +5,11 @@ A test file subclasses ``ProblemSetTests`` and sets ``PS``, ``NOTEBOOK``, ``WRON
     WRONG = {student: (answers, {test cell: diagnosis, ...})}   # or (answers, test cell, diagnosis)
     RIGHT = {student: answers}                                   # correct answers written differently
 
-``answers`` maps solution cells to their source; the other cells keep the instructor's solution. The
-class grades one class (the solution, the blank release, every WRONG and RIGHT submission) in one run
+``answers`` maps solution cells to their source; the other cells keep the instructor's solution. Wrong
+answers to different functions share a notebook (``notebooks``: the grader puts a correct helper in the
+place of a wrong one for the exercise that calls it, so each mistake still costs only its own cells);
+students in ``HIDDEN_ONLY`` or ``ALONE`` (those a set's own tests single out) hand in one each. The
+class grades one class (the solution, the blank release, every WRONG and RIGHT notebook) in one run
 through `make grade`'s path, runs `nbgrader validate` on each as a student would, and checks: the
 solution gets full marks and validates; the blank release gets 0; each wrong answer loses exactly its
 own cells, with its diagnosis in the feedback and in validate (students in ``HIDDEN_ONLY`` pass every
@@ -16,6 +19,8 @@ no feedback shows hidden inputs, reference outputs or solutions. Add problem-set
 methods; they get the graded ``course`` fixture (``submit_more`` adds submissions to the class, and
 ``validated_more`` submissions that are validated too, as ``agreement.AgreementTests`` does).
 """
+
+import functools
 
 import numpy as np
 import pytest
@@ -49,6 +54,36 @@ class ProblemSetTests:
     PS = NOTEBOOK = None
     WRONG, RIGHT = {}, {}
     HIDDEN_ONLY = ("fits_the_sanity_cases",)
+    ALONE = ()  # WRONG students a set's own tests look at on their own: each hands in a notebook alone
+
+    @classmethod
+    @functools.cache
+    def notebooks(cls):
+        """``{student id: [WRONG students whose answers the notebook holds]}``, in as few notebooks as keep
+        each function's answer from one student. A notebook of one student keeps that student's name."""
+        packs = []
+        for student, spec in cls.WRONG.items():
+            cells, shared = {*spec[0], *diagnoses(spec)}, student not in cls.HIDDEN_ONLY + cls.ALONE
+            fits = [p for p in packs if shared and p["shared"] and not p["cells"] & cells]
+            if fits:
+                fits[0]["students"].append(student)
+                fits[0]["cells"] |= cells
+            else:
+                packs.append({"students": [student], "cells": cells, "shared": shared})
+        names = iter(f"wrong{i:02d}" for i in range(len(packs)))
+        return {p["students"][0] if len(p["students"]) == 1 else next(names): p["students"] for p in packs}
+
+    @classmethod
+    def notebook_of(cls, student):
+        """The student id of the notebook that holds ``WRONG[student]``'s answers."""
+        (notebook,) = [name for name, members in cls.notebooks().items() if student in members]
+        return notebook
+
+    @classmethod
+    def answers_of(cls, notebook):
+        """The answers a WRONG notebook hands in instead of the solution's (none for another): ``{cell: source}``."""
+        return {cell: source for student in cls.notebooks().get(notebook, [])
+                for cell, source in cls.WRONG[student][0].items()}
 
     @classmethod
     def graded_cells(cls):
@@ -59,16 +94,17 @@ class ProblemSetTests:
         return solution_sources(cls.PS, cls.NOTEBOOK)
 
     @pytest.fixture(scope="class")
-    def course(self, tmp_path_factory):
-        cls, solution = type(self), self.solution()
+    @classmethod
+    def course(cls, tmp_path_factory):
+        solution = cls.solution()
         course = Course(tmp_path_factory.mktemp(cls.PS))
         paths = {"solution": course.submit(cls.PS, "solution", solution)[0],
                  "untouched": course.submit(cls.PS, "untouched")[0]}
-        for student, spec in cls.WRONG.items():
-            paths[student] = course.submit(cls.PS, student, {**solution, **spec[0]})[0]
-        for student, answers in {**cls.RIGHT, **self.validated_more()}.items():
+        for notebook in cls.notebooks():
+            paths[notebook] = course.submit(cls.PS, notebook, {**solution, **cls.answers_of(notebook)})[0]
+        for student, answers in {**cls.RIGHT, **cls.validated_more()}.items():
             paths[student] = course.submit(cls.PS, student, {**solution, **answers})[0]
-        self.submit_more(course)
+        cls.submit_more(course)
         course.report = course.grade(cls.PS)
         course.validation = dict(zip(paths, validate_all(list(paths.values())).values()))
         return course
@@ -79,7 +115,8 @@ class ProblemSetTests:
         outcomes are not scripted: tests/agreement.py checks that validate and the grade agree on them)."""
         return {}
 
-    def submit_more(self, course):
+    @classmethod
+    def submit_more(cls, course):
         """Hook: further submissions of the same class (graded, not validated)."""
 
     def copies(self, student):
@@ -90,8 +127,11 @@ class ProblemSetTests:
                        for more in self.validated_more().values())
 
     def failing(self, course, student):
+        """The test cells that lost points in ``student``'s notebook (for a WRONG student: the notebook that
+        holds that student's answers)."""
         tests = self.graded_cells()
-        return {cell for cell, (score, most) in course.scores(self.PS, student).items()
+        notebook = self.notebook_of(student) if student in self.WRONG else student
+        return {cell for cell, (score, most) in course.scores(self.PS, notebook).items()
                 if cell in tests and score < most}
 
     def test_every_submission_is_graded(self, course):
@@ -123,18 +163,24 @@ class ProblemSetTests:
         assert "not implemented yet" in course.feedback_text(self.PS, "untouched")
 
     def test_each_wrong_answer_loses_exactly_its_cells_with_their_diagnoses(self, course, wrong_student):
-        expected = diagnoses(self.WRONG[wrong_student])
-        assert self.failing(course, wrong_student) == set(expected)
-        feedback = course.feedback_text(self.PS, wrong_student)
+        notebook, expected = self.notebook_of(wrong_student), diagnoses(self.WRONG[wrong_student])
+        together = {cell for student in self.notebooks()[notebook] for cell in diagnoses(self.WRONG[student])}
+        assert set(expected) <= together and self.failing(course, wrong_student) == together, \
+            f"{notebook} holds the answers of {self.notebooks()[notebook]}"
+        feedback = course.feedback_text(self.PS, notebook)
+        cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c
+                 for c in course.autograded_notebook(self.PS, notebook, self.NOTEBOOK).cells}
         for cell, diagnosis in expected.items():
-            assert course.scores(self.PS, wrong_student)[cell] == (0.0, self.graded_cells()[cell])
+            assert course.scores(self.PS, notebook)[cell] == (0.0, self.graded_cells()[cell])
             assert diagnosis in feedback
+            shown = " ".join(line for o in cells[cell].outputs for line in o.get("traceback", []) + [o.get("text", "")])
+            assert diagnosis in " ".join(shown.split()), f"{cell} of {notebook} names its own mistake"
         if wrong_student in self.HIDDEN_ONLY:  # built to pass every visible case: only the grade can tell
-            assert course.validation[wrong_student] == {}
+            assert course.validation[notebook] == {}
             return
-        assert set(course.validation[wrong_student]) == set(expected), "nbgrader validate must agree with the grade"
+        assert set(course.validation[notebook]) == together, "nbgrader validate must agree with the grade"
         for cell, diagnosis in expected.items():
-            assert diagnosis in " ".join(course.validation[wrong_student][cell].split()), "validate shows it all"
+            assert diagnosis in " ".join(course.validation[notebook][cell].split()), "validate shows it all"
 
     def test_correct_answers_written_differently_get_full_marks(self, course, right_student):
         assert self.failing(course, right_student) == set()
@@ -156,9 +202,9 @@ class ProblemSetTests:
         from nbcourse import leaks
 
         rows = hidden_input_rows(self.PS)
-        for student in ["untouched", *sorted(self.WRONG)]:
+        for student in ["untouched", *sorted(self.notebooks())]:
             feedback = course.feedback_html(self.PS, student)
             # the class hands in the instructor's code for the cells it does not get wrong: that is theirs
-            own = "\n".join({**self.solution(), **self.WRONG.get(student, ({},))[0]}.values())
+            own = "\n".join({**self.solution(), **self.answers_of(student)}.values())
             assert [p for p in leaks(feedback, self.PS) if p not in own] == [], student
             assert not [row for row in rows if row in feedback], student

@@ -12,7 +12,6 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SITE = pathlib.Path(os.environ.get("BOOK_SITE", ROOT / "_build" / "html"))  # BOOK_SITE: a trial build elsewhere
-SHOTS = SITE.parent / "screenshots"
 
 
 def test_checks_find_what_a_reader_would_see_go_wrong():
@@ -103,11 +102,9 @@ def test_explorer_check_moves_each_control_and_fails_when_the_frame_does_not_fol
 
 @pytest.mark.skipif(not (SITE / "index.html").exists(), reason="no built book in _build/html (make book)")
 def test_every_page_of_the_built_book_in_headless_chromium():
-    problems = browser_check.check_site(SITE, SHOTS, log=lambda line: None)
+    """Every check of `make browser-check` but the screenshots (two fifths of its time; CI takes them)."""
+    problems = browser_check.check_site(SITE, None, log=lambda line: None)
     pages = set(problems)
     assert {"intro.html", "chapters/01_recurrence.html"} <= pages
     bad = {page: found for page, found in problems.items() if found}
     assert not bad, "\n".join(f"{page}:\n  " + "\n  ".join(found) for page, found in bad.items())
-    for page in pages:
-        if page.startswith("chapters/"):
-            assert (SHOTS / browser_check.screenshot_name(page)).stat().st_size > 10_000

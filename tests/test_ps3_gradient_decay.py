@@ -121,6 +121,7 @@ RIGHT = {
 
 class TestProblemSet3(AgreementTests, ProblemSetTests):
     PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
+    ALONE = ("jacobian_one_minus_h",)  # the exercise that calls it must get its points
 
     def test_a_wrong_helper_is_replaced_by_a_correct_one_for_the_exercise_that_calls_it(self, course):
         """The solution's gradient_norms_by_lag calls step_jacobian; with a wrong one it still gets its points."""

@@ -173,11 +173,12 @@ RIGHT = {
 
 class TestProblemSet4(AgreementTests, ProblemSetTests):
     PS, NOTEBOOK, WRONG, RIGHT = PS, NOTEBOOK, WRONG, RIGHT
+    ALONE = ("forward_cs231n_order", "forward_no_tanh", "forward_f_and_i_swapped")  # the backward keeps its points
 
     def test_a_wrong_forward_does_not_cost_the_backward_that_calls_it(self, course):
         """The solution's backward takes c from lstm_step_forward: with a wrong forward, the grader (and
         validate) put a correct one in its place, so only part 1 loses points."""
-        for student in ("forward_cs231n_order", "forward_no_tanh", "forward_f_and_i_swapped"):
+        for student in self.ALONE:
             assert "lstm_step_forward(" in WRONG[student][0].get("lstm_step_backward", SOLUTION["lstm_step_backward"])
             assert self.failing(course, student) == {"test_lstm_step_forward"}
             assert "test_lstm_step_backward" not in course.validation[student]
