@@ -18,7 +18,7 @@ import pytest
 
 from grader import problem_sets
 from tests import battery as battery_module
-from tests.course import ROOT, Course, points, runnable, solution_sources
+from tests.course import ROOT, Course, points, runnable, solution_sources, without_mathjax
 
 PS = "ps1_recurrence"
 NOTEBOOK = "ps1_recurrence.ipynb"
@@ -201,7 +201,7 @@ def test_no_feedback_shows_hidden_data_references_or_solutions(graded):
     # (reference outputs, the rubric, hidden inputs) must not appear.
     own_code = "\n".join(solution_sources(PS, NOTEBOOK).values())
     for student in submissions:
-        feedback = course.feedback_html(PS, student)
+        feedback = without_mathjax(course.feedback_html(PS, student))
         assert [p for p in leaks(feedback, PS) if p not in own_code] == [], student
         assert not [row for row in rows if row in feedback], student
         assert not re.search(r"/grader/\w+\.py|site-packages/nbgrader", feedback), f"grader code: {student}"
