@@ -15,6 +15,7 @@ it returns at once.
 import argparse
 import concurrent.futures
 import pathlib
+import re
 import sys
 import time
 
@@ -24,6 +25,14 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from book_ext import cache_folder  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def failure_tail(error, lines=12):
+    """The end of a failed lesson's traceback, without colour codes, indented: printed here because the
+    build runs the lesson again, and a lesson that passes there (a flaky one) would leave no trace."""
+    kept = [line for line in ANSI.sub("", error).splitlines() if line.strip()][-lines:]
+    return "\n".join("    " + line for line in kept)
 
 
 def lessons(root):
@@ -102,7 +111,8 @@ def main(argv=None):
             notebook, seconds, error = done.result()
             if error:
                 failed += 1
-                print(f"{path.relative_to(root)}: FAILED after {seconds:.1f} s (the book build will report it)")
+                print(f"{path.relative_to(root)}: FAILED after {seconds:.1f} s (the book build runs it again):\n"
+                      f"{failure_tail(error)}")
                 continue
             cache.cache_notebook_bundle(CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
                                         check_validity=False, overwrite=True)

@@ -115,3 +115,17 @@ def test_cached_lessons_still_fail_on_stderr_and_rnnlib_edits_re_execute_them(tm
     assert '<script defer="defer" src="_static/../mathjax/tex-mml-chtml.js' in page
     assert page.count("const THEBE_JS_URL") <= 1
     assert json.loads((book / "package.json").read_text())["dependencies"]["mathjax"] == "3.2.2"
+
+
+def test_a_lesson_that_fails_ahead_of_the_build_shows_where():
+    """If the build's own run then passes (a flaky lesson), this is the only trace of the failure."""
+    from execute_lessons import failure_tail
+
+    error = ("\x1b[31m----\x1b[39m\n\x1b[31mAssertionError\x1b[39m  Traceback (most recent call last)\n"
+             + "".join(f"line {n}\n" for n in range(30))
+             + "\x1b[32m---> \x1b[39m\x1b[32m19\x1b[39m assert 0.67 < growth < 1.5\n\n"
+             + "\x1b[31mAssertionError\x1b[39m: \n")
+    tail = failure_tail(error).splitlines()
+    assert len(tail) == 12 and all(line.startswith("    ") for line in tail)
+    assert tail[-2:] == ["    ---> 19 assert 0.67 < growth < 1.5", "    AssertionError: "]
+    assert "\x1b" not in "".join(tail)
