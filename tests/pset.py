@@ -61,17 +61,15 @@ class ProblemSetTests:
     def notebooks(cls):
         """``{student id: [WRONG students whose answers the notebook holds]}``, in as few notebooks as keep
         each function's answer from one student. A notebook of one student keeps that student's name."""
-        packs = []
-        for student, spec in cls.WRONG.items():
-            cells, shared = {*spec[0], *diagnoses(spec)}, student not in cls.HIDDEN_ONLY + cls.ALONE
-            fits = [p for p in packs if shared and p["shared"] and not p["cells"] & cells]
-            if fits:
-                fits[0]["students"].append(student)
-                fits[0]["cells"] |= cells
-            else:
-                packs.append({"students": [student], "cells": cells, "shared": shared})
+        from tests.agreement import pack
+
+        alone = [s for s in cls.WRONG if s in cls.HIDDEN_ONLY + cls.ALONE]
+        # each student as {cell it answers or fails: student}: packed where no cell is taken yet
+        shared = pack({cell: s for cell in {*cls.WRONG[s][0], *diagnoses(cls.WRONG[s])}}
+                      for s in cls.WRONG if s not in alone)
+        packs = [[s] for s in alone] + [list(dict.fromkeys(notebook.values())) for notebook in shared]
         names = iter(f"wrong{i:02d}" for i in range(len(packs)))
-        return {p["students"][0] if len(p["students"]) == 1 else next(names): p["students"] for p in packs}
+        return {members[0] if len(members) == 1 else next(names): members for members in packs}
 
     @classmethod
     def notebook_of(cls, student):

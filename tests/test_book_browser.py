@@ -108,3 +108,14 @@ def test_every_page_of_the_built_book_in_headless_chromium():
     assert {"intro.html", "chapters/01_recurrence.html"} <= pages
     bad = {page: found for page, found in problems.items() if found}
     assert not bad, "\n".join(f"{page}:\n  " + "\n  ".join(found) for page, found in bad.items())
+
+
+def test_browser_check_reports_a_blank_screenshot(tmp_path):
+    site, shots = tmp_path / "site", tmp_path / "shots"
+    site.mkdir()
+    (site / "blank.html").write_text("<html><head><title>b</title></head><body></body></html>")
+    words = " ".join(f"word{n}" for n in range(3000))
+    (site / "text.html").write_text(f"<html><head><title>t</title></head><body><p>{words}</p></body></html>")
+    problems = browser_check.check_site(site, shots, log=lambda line: None)
+    assert [p for p in problems["blank.html"] if p.startswith("the screenshot is blank")], problems
+    assert problems["text.html"] == []
