@@ -90,7 +90,7 @@ system:
 TEST_JOBS ?= 2
 test: $(STAMP) $(MATHJAX) system
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile --durations=20
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,8 +4,10 @@ Every submission answers all exercises with the instructor's solution except whe
 ``wrong`` replaces the first exercise by a wrong answer (``return 0.0``), which the attack then tries to
 turn into points. Each entry carries the autograded score it must get (None: it must not be graded at
 all), and ``prepare(folder, course root)`` may change its submitted folder further (links, pipes,
-hard links). Used by tests/test_adversarial.py (graded as one class through the real `make grade`
-path) and by bench/ (stock nbgrader on the same submissions).
+hard links). The grader takes students in sorted order, so the four that wait out a time limit have names
+that sort first (answers_..., blocks_..., busy_..., delays_...): their waiting then overlaps the others'
+grading instead of running alone at the end. Used by tests/test_adversarial.py (graded as one class
+through the real `make grade` path) and by bench/ (stock nbgrader on the same submissions).
 """
 
 import json
@@ -171,9 +173,10 @@ def build(assignment, root, port):
         crash("exits_the_kernel", "    import os\n    os._exit(1)", "os._exit in the graded call"),
         crash("segfaults", "    import ctypes\n    ctypes.string_at(0)", "a segfault"),
         crash("runs_out_of_memory", "    import numpy as np\n    return np.ones(int(4e9))", "allocates 32 GB"),
-        crash("loops_forever", "    while True:\n        pass", "an endless loop"),
-        crash("ignores_interrupts", "    import time\n    while True:\n        try:\n            time.sleep(0.05)\n"
-              "        except BaseException:\n            pass", "a loop that ignores KeyboardInterrupt"),
+        crash("busy_loops_forever", "    while True:\n        pass", "an endless loop"),
+        crash("blocks_interrupts_in_a_loop", "    import time\n    while True:\n        try:\n"
+              "            time.sleep(0.05)\n        except BaseException:\n            pass",
+              "a loop that ignores KeyboardInterrupt"),
         crash("calls_sys_exit", "    import sys\n    sys.exit(0)", "sys.exit in the graded call"),
         crash("signals_the_grader", "    import os, signal\n    for pid in (os.getppid(), 1, -1):\n        try:\n"
               "            os.kill(pid, signal.SIGKILL)\n        except Exception:\n            pass",
@@ -182,11 +185,12 @@ def build(assignment, root, port):
               "            time.sleep(60)\n            os._exit(0)", "a fork bomb"),
         crash("raises_a_base_exception", "    class Escape(BaseException):\n        pass\n"
               "    raise Escape('escaping the test harness')", "raises a BaseException from the graded call"),
-        Submission("hangs_on_hidden_cases_only", total - lost, {
+        Submission("answers_the_sanity_cases_then_hangs", total - lost, {
             name: solution[name].replace(f"def {name}(", f"def _{name}(") +
             f"\ndef {name}(*args, **kwargs):\n    _seen.append(1)\n    if len(_seen) > 3:\n        while True:\n"
             f"            __import__('time').sleep(1)\n    return _{name}(*args, **kwargs)\n_seen = []\n"},
-            what="right on the sanity cases, hangs (waiting, not spinning: that is loops_forever) on the hidden ones"),
+            what="right on the sanity cases, hangs (waiting, not spinning: that is busy_loops_forever) on the hidden "
+                 "ones"),
         Submission("prints_20_MB", total, {name: "print('x' * 20_000_000)\n" + solution[name]},
                    what="20 MB of output"),
         Submission("prints_every_cell", total, {name: "def _show(info):\n    print(info.raw_cell)\n"
@@ -333,7 +337,7 @@ def _hostile_input(assignment, module, solution, pts, total, lost, cheat, wrong,
                    f"    with open({export}, 'a') as _f:\n        _f.write('x' * (5 * 2**20) + '\\n')\n"
                    "get_ipython().events.register('pre_run_cell', _flood)\n" + solution[name]},
                    what="5 MB of junk before every cell's records: its own results are lost, no one else's"),
-        Submission("sleeps_past_its_time_limit", None, {name: "import time\n"
+        Submission("delays_every_cell_past_the_time_limit", None, {name: "import time\n"
                    "get_ipython().events.register('pre_run_cell', lambda *args: time.sleep(4))\n" + solution[name]},
                    edit=lambda nb: nb.cells.extend(nbformat.v4.new_code_cell("pass") for _ in range(20)) or nb,
                    what="every cell well within the cell time limit, the whole (over 100 s) past the submission's"),

@@ -1,5 +1,6 @@
 """Shared fixtures: a seeded generator, the three layer kinds, and a PyTorch reference run."""
 
+import pathlib
 from types import SimpleNamespace
 
 import numpy as np
@@ -89,3 +90,24 @@ def pytest_generate_tests(metafunc):
     for name, attribute in (("wrong_student", "WRONG"), ("right_student", "RIGHT")):
         if name in metafunc.fixturenames:
             metafunc.parametrize(name, sorted(getattr(cls, attribute)))
+
+
+# `make test` runs whole files on two processes (pytest -n 2 --dist loadfile --no-loadscope-reorder), each
+# taking the next file in collection order when it is free. These files take longest (a graded class, a
+# server, a venv built on a fresh machine), longest first: started early, they run beside the other process's
+# shorter files instead of alone at the end, and the many quick files fill in last. xdist's own order (most
+# tests first) left a server test running alone for the last half minute while the other process idled.
+LONGEST_FIRST = (
+    "test_adversarial.py", "test_ps2_bptt.py", "test_ps4_lstm.py", "test_ps5_gru.py", "test_ps1_recurrence.py",
+    "test_ps3_gradient_decay.py", "test_server_layout.py", "test_student_package.py", "test_grading_engine.py",
+    "test_ps6_generating_today.py", "test_lab_sweep.py", "test_jupyterhub.py", "test_gradebook_term.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    here = pathlib.Path(__file__).parent
+    gone = [name for name in LONGEST_FIRST if not (here / name).exists()]
+    if gone:
+        raise pytest.UsageError(f"tests/conftest.py LONGEST_FIRST names files that do not exist: {gone}")
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order

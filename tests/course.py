@@ -119,9 +119,14 @@ def solution_sources(assignment, notebook):
 
 def validate_all(paths, workers=2):
     """nbgrader validate on each notebook, in parallel processes: {path: {failing grade_id: message}}."""
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return dict(zip(paths, pool.map(validate, [str(p) for p in paths])))
+    return dict(zip(paths, _validators(workers).map(validate, [str(p) for p in paths])))
+
+
+@functools.cache
+def _validators(workers):
+    """One pool of validating processes for all the classes a test process grades: each process pays for
+    importing nbgrader once (a second of CPU), not once per class. Shut down when the test process exits."""
+    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def validate(path):

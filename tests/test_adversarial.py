@@ -23,7 +23,7 @@ from tests.course import ROOT, Course, points, runnable, solution_sources, witho
 PS = "ps1_recurrence"
 NOTEBOOK = "ps1_recurrence.ipynb"
 TESTS = points(PS, NOTEBOOK)
-SLEEPER, HTML_ID = "sleeps_past_its_time_limit", "<img src=x onerror=alert(1)>"
+SLEEPER, HTML_ID = "delays_every_cell_past_the_time_limit", "<img src=x onerror=alert(1)>"
 TIME_LIMIT = 60  # seconds per submission: the slowest honest one takes under 30 on a busy machine
 
 
@@ -158,11 +158,11 @@ def test_links_and_special_files_never_reach_the_feedback_folder(graded):
 
 
 NOTES = {
-    "loops_forever": "stopped after 6 s",
-    "ignores_interrupts": "stopped after 6 s",
+    "busy_loops_forever": "stopped after 6 s",
+    "blocks_interrupts_in_a_loop": "stopped after 6 s",
     "exits_the_kernel": "the kernel died",
     "segfaults": "the kernel died",
-    "hangs_on_hidden_cases_only": "hidden cases",
+    "answers_the_sanity_cases_then_hangs": "hidden cases",
     "renamed_notebook": "graded as ps1_recurrence.ipynb",
     "ships_grader_notes_and_renames": "graded as ps1_recurrence.ipynb",
     "malformed_notebook": "could not be read as a notebook",
