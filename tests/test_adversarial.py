@@ -112,6 +112,18 @@ def test_every_submission_gets_a_grade_and_feedback_except_those_that_cannot(gra
             assert course.feedback_html(PS, student), f"no feedback for {student}"
 
 
+WAITING = ("answers_the_sanity_cases_then_hangs", "blocks_interrupts_in_a_loop", "busy_loops_forever", SLEEPER)
+
+
+def test_the_submissions_that_wait_out_a_time_limit_are_graded_first(graded):
+    """The grader takes students in sorted order; these four are named to come among the first, so that
+    their waiting overlaps the others' grading instead of running alone at the end of the class."""
+    _, submissions, state = graded
+    assert set(WAITING) <= set(sorted(submissions)[:12])
+    seconds = state["report"]["seconds_each"]
+    assert all(seconds[student] >= 6 for student in WAITING), "each waited out at least one cell's time limit"
+
+
 @pytest.mark.parametrize("student", [s.student for s in battery_module.build(PS, "/course", 1)])
 def test_each_submission_gets_exactly_the_score_it_deserves(graded, student):
     course, submissions, _ = graded
