@@ -15,7 +15,6 @@ it returns at once.
 import argparse
 import concurrent.futures
 import pathlib
-import re
 import sys
 import time
 
@@ -25,13 +24,14 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from book_ext import cache_folder  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def failure_tail(error, lines=12):
     """The end of a failed lesson's traceback, without colour codes, indented: printed here because the
     build runs the lesson again, and a lesson that passes there (a flaky one) would leave no trace."""
-    kept = [line for line in ANSI.sub("", error).splitlines() if line.strip()][-lines:]
+    from nbconvert.filters import strip_ansi
+
+    kept = [line for line in strip_ansi(error).splitlines() if line.strip()][-lines:]
     return "\n".join("    " + line for line in kept)
 
 
